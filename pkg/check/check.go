@@ -1,0 +1,118 @@
+// Package check judges manifests offline: it reads files, directories and
+// stdin, builds the inventory from every object read, evaluates each object
+// with the policy engine in parallel and returns one report. It is what
+// `meshguard check` runs, and what offline audit will reuse.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/meshguard/meshguard/pkg/inventory"
+	"github.com/meshguard/meshguard/pkg/manifest"
+	"github.com/meshguard/meshguard/pkg/policy"
+	"github.com/meshguard/meshguard/pkg/report"
+)
+
+// Options configure Run.
+type Options struct {
+	// Stdin is read for the argument "-".
+	Stdin io.Reader
+	// Workers is the parallelism for decoding and evaluation; 0 means
+	// GOMAXPROCS.
+	Workers int
+}
+
+// Run checks the objects found under paths. Input problems (unreadable files,
+// invalid YAML, documents that are not objects) are collected in the report's
+// Errors and never stop the other files. The returned error is for failures
+// of the check itself: an evaluation error, or a cancelled context.
+func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Options) (*report.Report, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	files, errs := manifest.Expand(paths)
+
+	// Decode in parallel, keeping the input order.
+	type decoded struct {
+		docs []manifest.Document
+		errs []manifest.Error
+	}
+	out := make([]decoded, len(files))
+	parallel(len(files), workers, func(i int) {
+		docs, errs := manifest.ReadFile(files[i], opts.Stdin)
+		out[i] = decoded{docs, errs}
+	})
+
+	var docs []manifest.Document
+	inv := inventory.New()
+	for _, d := range out {
+		errs = append(errs, d.errs...)
+		for _, doc := range d.docs {
+			inv.Add(doc.Object)
+			docs = append(docs, doc)
+		}
+	}
+	if err := engine.SetInventory(ctx, inv.Document()); err != nil {
+		return nil, err
+	}
+
+	results := make([]report.Result, len(docs))
+	evalErrs := make([]error, len(docs))
+	parallel(len(docs), workers, func(i int) {
+		if ctx.Err() != nil {
+			evalErrs[i] = ctx.Err()
+			return
+		}
+		doc := &docs[i]
+		findings, err := engine.Evaluate(ctx, doc.Object)
+		if err != nil {
+			evalErrs[i] = fmt.Errorf("%s:%d: %w", doc.File, doc.Line, err)
+			return
+		}
+		for j := range findings {
+			if findings[j].PathParts != nil {
+				findings[j].Line = doc.LineOf(findings[j].PathParts)
+			}
+		}
+		results[i] = report.Result{File: doc.File, Line: doc.Line, Object: policy.RefOf(doc.Object), Findings: findings}
+	})
+	if err := errors.Join(evalErrs...); err != nil {
+		return nil, err
+	}
+
+	r := &report.Report{
+		Bundle:  report.Bundle{Revision: engine.Revision()},
+		Results: results,
+		Errors:  errs,
+	}
+	r.Summary.Files = len(files)
+	r.Tally()
+	return r, nil
+}
+
+// parallel runs fn(0..n-1) on up to workers goroutines.
+func parallel(n, workers int, fn func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}

@@ -1,0 +1,92 @@
+// Package inventory holds the other objects that cross-object rules read, as
+// the document the engine serves to policies as data.inventory:
+//
+//	data.inventory.namespaces[<name>]                       Namespace objects
+//	data.inventory.objects["<Kind>.<group>"][<ns>][<name>]  mesh objects
+//
+// Offline it is built from every object in the inputs; in the webhook from an
+// informer cache; in audit from the listed objects.
+package inventory
+
+import (
+	"strings"
+
+	"github.com/meshguard/meshguard/pkg/policy"
+)
+
+// meshGroups are the API groups whose objects are kept: the mesh kinds that
+// cross-object rules reason about. Workloads are not kept: no rule needs
+// other workloads, and they are the bulk of a cluster.
+var meshGroups = []string{
+	"istio.io",
+	"linkerd.io",
+	"consul.hashicorp.com",
+	"gateway.networking.k8s.io",
+}
+
+// Tracked reports whether objects of the kind belong in the inventory.
+func Tracked(gk policy.GroupKind) bool {
+	if gk.Group == "" && gk.Kind == "Namespace" {
+		return true
+	}
+	for _, g := range meshGroups {
+		if gk.Group == g || strings.HasSuffix(gk.Group, "."+g) {
+			return true
+		}
+	}
+	return false
+}
+
+// Key is the key of a kind under data.inventory.objects: "<Kind>.<group>".
+func Key(gk policy.GroupKind) string { return gk.String() }
+
+// Inventory collects objects. It is not safe for concurrent writes.
+type Inventory struct {
+	namespaces map[string]any
+	objects    map[string]map[string]map[string]any
+}
+
+// New returns an empty inventory.
+func New() *Inventory {
+	return &Inventory{namespaces: map[string]any{}, objects: map[string]map[string]map[string]any{}}
+}
+
+// Add records an object if its kind is tracked; it reports whether it did.
+// A later object with the same kind, namespace and name replaces the earlier.
+func (inv *Inventory) Add(obj map[string]any) bool {
+	ref := policy.RefOf(obj)
+	gk := ref.GroupKind()
+	if !Tracked(gk) || ref.Name == "" {
+		return false
+	}
+	if gk.Group == "" && gk.Kind == "Namespace" {
+		inv.namespaces[ref.Name] = obj
+		return true
+	}
+	key := Key(gk)
+	byNS := inv.objects[key]
+	if byNS == nil {
+		byNS = map[string]map[string]any{}
+		inv.objects[key] = byNS
+	}
+	byName := byNS[ref.Namespace]
+	if byName == nil {
+		byName = map[string]any{}
+		byNS[ref.Namespace] = byName
+	}
+	byName[ref.Name] = obj
+	return true
+}
+
+// Document is the inventory as data.inventory.
+func (inv *Inventory) Document() map[string]any {
+	objects := make(map[string]any, len(inv.objects))
+	for k, byNS := range inv.objects {
+		m := make(map[string]any, len(byNS))
+		for ns, byName := range byNS {
+			m[ns] = byName
+		}
+		objects[k] = m
+	}
+	return map[string]any{"namespaces": inv.namespaces, "objects": objects}
+}

@@ -1,0 +1,427 @@
+// Package manifest reads Kubernetes objects from YAML and JSON files,
+// directories and stdin: multi-document files, `kind: List` unwrapped, with the
+// line of every object and of every field kept for findings. A file that does
+// not parse is reported with its name and line; it never stops the others.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Stdin is the name under which objects read from standard input are reported.
+const Stdin = "<stdin>"
+
+// Document is one object read from a file.
+type Document struct {
+	// File is the path as given on the command line, or Stdin.
+	File string
+	// Index is the document's position in the file (0-based); Item is its
+	// position in a `kind: List` (-1 when it is not a list item).
+	Index, Item int
+	// Line is where the object starts (1-based).
+	Line int
+	// Object is the decoded object, as sigs.k8s.io/yaml would give it: maps
+	// with string keys, int64, float64, bool, string, nil.
+	Object map[string]any
+
+	node *yaml.Node
+}
+
+// LineOf returns the line of the field at path (keys and indices, as in a
+// finding's path), or of its nearest existing parent; 0 when unknown.
+func (d *Document) LineOf(path []any) int {
+	if d.node == nil {
+		return 0
+	}
+	n := d.node
+	line := n.Line
+	for _, p := range path {
+		n = resolve(n)
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			key := fmt.Sprint(p)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line = n.Content[i].Line
+					next = n.Content[i+1]
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if idx, ok := toIndex(p); ok && idx >= 0 && idx < len(n.Content) {
+				next = n.Content[idx]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+func toIndex(p any) (int, bool) {
+	switch v := p.(type) {
+	case int:
+		return v, true
+	case int64:
+		return int(v), true
+	case float64:
+		return int(v), true
+	case fmt.Stringer: // json.Number
+		i, err := strconv.Atoi(v.String())
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// Error is an input problem: a file that cannot be read or parsed, or a
+// document that is not a Kubernetes object.
+type Error struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Message)
+}
+
+// Extensions are the file endings read from directories.
+var Extensions = []string{".yaml", ".yml", ".json"}
+
+// Expand turns command-line arguments into the list of files to read:
+// directories are walked recursively (files with Extensions, sorted; .git is
+// skipped), "-" is stdin, a named file is read whatever its ending. A path
+// that does not exist is an Error; the others are still returned.
+func Expand(args []string) ([]string, []Error) {
+	var files []string
+	var errs []Error
+	for _, arg := range args {
+		if arg == "-" {
+			files = append(files, "-")
+			continue
+		}
+		st, err := os.Stat(arg)
+		if err != nil {
+			errs = append(errs, Error{File: arg, Message: describe(err)})
+			continue
+		}
+		if !st.IsDir() {
+			files = append(files, arg)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, Error{File: p, Message: describe(err)})
+				return nil
+			}
+			if d.IsDir() {
+				if d.Name() == ".git" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			ext := strings.ToLower(filepath.Ext(p))
+			for _, e := range Extensions {
+				if ext == e {
+					found = append(found, p)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, Error{File: arg, Message: describe(err)})
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, errs
+}
+
+func describe(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// ReadFile reads one file ("-" is stdin).
+func ReadFile(name string, stdin io.Reader) ([]Document, []Error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		name = Stdin
+		if stdin == nil {
+			return nil, []Error{{File: name, Message: "no standard input"}}
+		}
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, []Error{{File: name, Message: describe(err)}}
+	}
+	return Parse(name, data)
+}
+
+// Parse decodes every document of a file's content. Documents that parse are
+// returned even when a later one fails.
+func Parse(name string, data []byte) ([]Document, []Error) {
+	var docs []Document
+	var errs []Error
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; index++ {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, parseError(name, err))
+			break // the decoder cannot resume after a syntax error
+		}
+		if len(root.Content) == 0 {
+			continue
+		}
+		n := resolve(root.Content[0])
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+			continue // an empty document
+		}
+		v, err := convert(n, 0)
+		if err != nil {
+			errs = append(errs, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
+			continue
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			errs = append(errs, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is a %s, not a Kubernetes object", index+1, kindName(v))})
+			continue
+		}
+		d, e := objects(name, index, n, obj)
+		docs = append(docs, d...)
+		errs = append(errs, e...)
+	}
+	return docs, errs
+}
+
+func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Document, []Error) {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	if apiVersion == "" || kind == "" {
+		missing := "apiVersion"
+		if kind == "" {
+			missing = "kind"
+			if apiVersion == "" {
+				missing = "apiVersion and kind"
+			}
+		}
+		return nil, []Error{{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is not a Kubernetes object: %s missing", index+1, missing)}}
+	}
+	if kind != "List" {
+		return []Document{{File: name, Index: index, Item: -1, Line: n.Line, Object: obj, node: n}}, nil
+	}
+	// A List: every item is an object of its own.
+	items, ok := obj["items"].([]any)
+	itemsNode := valueNode(n, "items")
+	if !ok || itemsNode == nil || itemsNode.Kind != yaml.SequenceNode {
+		return nil, []Error{{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %s items is not a list", index+1, kind)}}
+	}
+	var docs []Document
+	var errs []Error
+	for i, it := range items {
+		itemNode := resolve(itemsNode.Content[i])
+		m, ok := it.(map[string]any)
+		if !ok {
+			errs = append(errs, Error{File: name, Line: itemNode.Line, Message: fmt.Sprintf("document %d: items[%d] is a %s, not a Kubernetes object", index+1, i, kindName(it))})
+			continue
+		}
+		sub, e := objects(name, index, itemNode, m)
+		for j := range sub {
+			if sub[j].Item < 0 {
+				sub[j].Item = i
+			}
+		}
+		docs = append(docs, sub...)
+		errs = append(errs, e...)
+	}
+	return docs, errs
+}
+
+func valueNode(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolve(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+func kindName(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case nil:
+		return "null"
+	default:
+		return "scalar"
+	}
+}
+
+func parseError(name string, err error) Error {
+	msg := err.Error()
+	line := 0
+	// yaml.v3 errors read "yaml: line N: ..."
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if i := strings.IndexByte(rest, ':'); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				line = n
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return Error{File: name, Line: line, Message: "invalid YAML: " + msg}
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+const maxDepth = 512
+
+// convert turns a YAML node into the value sigs.k8s.io/yaml would produce:
+// map keys are always strings (an unquoted `8080:` key is "8080"), and
+// scalars follow their resolved tag.
+func convert(n *yaml.Node, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("line %d: nesting deeper than %d", n.Line, maxDepth)
+	}
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := resolve(n.Content[i]), n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+				if err := merge(m, v, depth); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if k.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: a map key must be a scalar", k.Line)
+			}
+			val, err := convert(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = val
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := convert(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = v
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		return scalar(n)
+	case yaml.AliasNode:
+		return nil, fmt.Errorf("line %d: unresolved alias", n.Line)
+	}
+	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+// merge applies a YAML merge key (<<: *anchor or a list of them); keys
+// already set win.
+func merge(m map[string]any, v *yaml.Node, depth int) error {
+	v = resolve(v)
+	sources := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		sources = v.Content
+	}
+	for _, s := range sources {
+		val, err := convert(s, depth+1)
+		if err != nil {
+			return err
+		}
+		sm, ok := val.(map[string]any)
+		if !ok {
+			return fmt.Errorf("line %d: a merge key needs a map", s.Line)
+		}
+		for k, x := range sm {
+			if _, set := m[k]; !set {
+				m[k] = x
+			}
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!str", "!!binary", "!!timestamp":
+		return n.Value, nil
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		return b, nil
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return i, nil
+		}
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return i, nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, fmt.Errorf("line %d: %q is not a number", n.Line, n.Value)
+		}
+		return f, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, fmt.Errorf("line %d: %q is not a number", n.Line, n.Value)
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("line %d: %q is not a JSON number", n.Line, n.Value)
+		}
+		return f, nil
+	default:
+		return n.Value, nil
+	}
+}

@@ -1,0 +1,268 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// ObjectRef names the object a finding is about.
+type ObjectRef struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+// GroupKind of the object, ignoring the version.
+func (r ObjectRef) GroupKind() GroupKind {
+	group := ""
+	if i := strings.IndexByte(r.APIVersion, '/'); i >= 0 {
+		group = r.APIVersion[:i]
+	}
+	return GroupKind{Group: group, Kind: r.Kind}
+}
+
+// RefOf reads the reference of a decoded object.
+func RefOf(obj map[string]any) ObjectRef {
+	ref := ObjectRef{}
+	ref.APIVersion, _ = obj["apiVersion"].(string)
+	ref.Kind, _ = obj["kind"].(string)
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		ref.Namespace, _ = md["namespace"].(string)
+		ref.Name, _ = md["name"].(string)
+		if ref.Name == "" {
+			if gn, ok := md["generateName"].(string); ok {
+				ref.Name = gn + "*"
+			}
+		}
+	}
+	return ref
+}
+
+// Finding is the one shape in which every front door reports a rule's verdict.
+type Finding struct {
+	Rule        string `json:"rule"`
+	Version     string `json:"version"`
+	Severity    string `json:"severity"`
+	Action      Action `json:"action"`
+	Message     string `json:"message"`
+	Path        string `json:"path,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	Remediation string `json:"remediation,omitempty"`
+	// Object and Revision are carried by the report around the finding.
+	Object   ObjectRef `json:"-"`
+	Revision string    `json:"-"`
+	// PathParts is Path as keys and indices, for locating the field.
+	PathParts []any `json:"-"`
+}
+
+// EvalError is a policy evaluation failure: the rule could not decide, which
+// must never be taken as "allowed".
+type EvalError struct {
+	Object ObjectRef
+	Err    error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("evaluating policy for %s: %v", e.Object, e.Err)
+}
+
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// Evaluate judges one decoded object (the object itself, as written in YAML)
+// against every rule whose kinds include the object's kind.
+func (e *Engine) Evaluate(ctx context.Context, obj map[string]any) ([]Finding, error) {
+	ref := RefOf(obj)
+	kq, ok := e.byKind[ref.GroupKind()]
+	if !ok || e.excluded[ref.Namespace] {
+		return nil, nil
+	}
+	v, err := ast.InterfaceToValue(obj)
+	if err != nil {
+		return nil, &EvalError{Object: ref, Err: fmt.Errorf("converting input: %w", err)}
+	}
+	return e.eval(ctx, kq, ref, v)
+}
+
+// EvaluateInput judges an object given as a ready OPA input value: the object
+// itself or an AdmissionReview around it. ref names the object under
+// judgement.
+func (e *Engine) EvaluateInput(ctx context.Context, ref ObjectRef, input ast.Value) ([]Finding, error) {
+	kq, ok := e.byKind[ref.GroupKind()]
+	if !ok || e.excluded[ref.Namespace] {
+		return nil, nil
+	}
+	return e.eval(ctx, kq, ref, input)
+}
+
+func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {
+	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
+	if len(rs) == 0 {
+		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the decision query was undefined")}
+	}
+	var out []Finding
+	for _, b := range kq.bindings {
+		set, ok := rs[0].Bindings[b.name].([]any)
+		if !ok {
+			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.%s is not a set", b.rule.Package, b.action)}
+		}
+		for _, raw := range set {
+			f, err := e.finding(b, ref, raw)
+			if err != nil {
+				return nil, &EvalError{Object: ref, Err: err}
+			}
+			out = append(out, f)
+		}
+	}
+	SortFindings(out)
+	return out, nil
+}
+
+func (e *Engine) finding(b binding, ref ObjectRef, raw any) (Finding, error) {
+	r := b.rule
+	f := Finding{
+		Rule:        r.ID,
+		Version:     r.Version,
+		Severity:    r.Severity,
+		Action:      b.action,
+		Remediation: r.Remediation,
+		Object:      ref,
+		Revision:    e.revision,
+	}
+	if a, ok := e.enforcement[r.ID]; ok {
+		f.Action = a
+	}
+	switch v := raw.(type) {
+	case string: // conftest style: deny contains msg if ...
+		f.Message = v
+	case map[string]any:
+		msg, ok := v["msg"].(string)
+		if !ok {
+			return f, fmt.Errorf("%s.%s returned a finding without a string msg", r.Package, b.action)
+		}
+		f.Message = msg
+		if id, ok := v["id"].(string); ok && id != r.ID {
+			return f, fmt.Errorf("%s.%s returned a finding with id %s, but the package METADATA says %s", r.Package, b.action, id, r.ID)
+		}
+		if s, ok := v["severity"].(string); ok && s != "" {
+			f.Severity = s
+		}
+		switch p := v["path"].(type) {
+		case []any:
+			f.PathParts = p
+			f.Path = FormatPath(p)
+		case string:
+			f.Path = p
+			f.PathParts = ParsePath(p)
+		}
+	default:
+		return f, fmt.Errorf("%s.%s returned %T, want an object with msg or a string", r.Package, b.action, raw)
+	}
+	f.Message = strings.TrimPrefix(f.Message, r.ID+": ")
+	return f, nil
+}
+
+// SortFindings orders findings by rule, path and message, so output is stable.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Message < b.Message
+	})
+}
+
+// FormatPath renders keys and indices as a field path:
+// ["spec", "http", 0, "timeout"] is spec.http[0].timeout and a key that is not
+// an identifier is quoted: metadata.annotations["sidecar.istio.io/proxyCPU"].
+func FormatPath(parts []any) string {
+	var sb strings.Builder
+	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			if isIdent(v) {
+				if sb.Len() > 0 {
+					sb.WriteByte('.')
+				}
+				sb.WriteString(v)
+			} else {
+				sb.WriteString("[" + strconv.Quote(v) + "]")
+			}
+		default:
+			fmt.Fprintf(&sb, "[%v]", v)
+		}
+	}
+	return sb.String()
+}
+
+// ParsePath is the inverse of FormatPath; integers in brackets become ints.
+func ParsePath(s string) []any {
+	var parts []any
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '.':
+			i++
+		case '[':
+			end := strings.IndexByte(s[i:], ']')
+			if s[i+1] == '"' {
+				// quoted key: find the closing quote
+				if q, err := strconv.QuotedPrefix(s[i+1:]); err == nil {
+					k, _ := strconv.Unquote(q)
+					parts = append(parts, k)
+					i += 1 + len(q) + 1
+					continue
+				}
+			}
+			if end < 0 {
+				return append(parts, s[i:])
+			}
+			if n, err := strconv.Atoi(s[i+1 : i+end]); err == nil {
+				parts = append(parts, n)
+			} else {
+				parts = append(parts, s[i+1:i+end])
+			}
+			i += end + 1
+		default:
+			end := strings.IndexAny(s[i:], ".[")
+			if end < 0 {
+				end = len(s) - i
+			}
+			parts = append(parts, s[i:i+end])
+			i += end
+		}
+	}
+	return parts
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,119 @@
+// Package report is the one report model that every front door fills
+// (check, audit), and its output formats. Each format is one Outputter.
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/meshguard/meshguard/pkg/manifest"
+	"github.com/meshguard/meshguard/pkg/policy"
+)
+
+// Report is the result of judging a set of objects.
+type Report struct {
+	Bundle  Bundle           `json:"bundle"`
+	Results []Result         `json:"results"`
+	Errors  []manifest.Error `json:"errors"`
+	Summary Summary          `json:"summary"`
+}
+
+// Bundle identifies the policies that made the decisions.
+type Bundle struct {
+	Revision string `json:"revision"`
+}
+
+// Result is one object and its findings (possibly none).
+type Result struct {
+	File     string           `json:"file,omitempty"`
+	Line     int              `json:"line,omitempty"`
+	Object   policy.ObjectRef `json:"object"`
+	Findings []policy.Finding `json:"findings"`
+}
+
+// Summary counts what the report holds.
+type Summary struct {
+	Files   int `json:"files"`
+	Objects int `json:"objects"`
+	// Findings by action: deny, warn, audit, exempted.
+	Deny     int `json:"deny"`
+	Warn     int `json:"warn"`
+	Audit    int `json:"audit"`
+	Exempted int `json:"exempted"`
+	Errors   int `json:"errors"`
+}
+
+// Tally recomputes the summary counts from the results and errors (Files is
+// left as set by the producer).
+func (r *Report) Tally() {
+	s := Summary{Files: r.Summary.Files, Objects: len(r.Results), Errors: len(r.Errors)}
+	for _, res := range r.Results {
+		for _, f := range res.Findings {
+			switch f.Action {
+			case policy.ActionDeny:
+				s.Deny++
+			case policy.ActionWarn:
+				s.Warn++
+			case policy.ActionAudit:
+				s.Audit++
+			case policy.ActionExempted:
+				s.Exempted++
+			}
+		}
+	}
+	r.Summary = s
+}
+
+// Outputter writes a report in one format.
+type Outputter interface {
+	Output(w io.Writer, r *Report) error
+}
+
+// OutputterFunc adapts a function to Outputter.
+type OutputterFunc func(w io.Writer, r *Report) error
+
+// Output calls f.
+func (f OutputterFunc) Output(w io.Writer, r *Report) error { return f(w, r) }
+
+var _ Outputter = OutputterFunc(nil)
+
+var outputters = map[string]Outputter{
+	"text": OutputterFunc(Text),
+	"json": OutputterFunc(JSON),
+}
+
+// Formats lists the names accepted by For.
+func Formats() []string {
+	names := make([]string, 0, len(outputters))
+	for n := range outputters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// For returns the outputter of a format; an unknown name is an error, never a
+// silent fallback.
+func For(format string) (Outputter, error) {
+	o, ok := outputters[format]
+	if !ok {
+		return nil, fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+	}
+	return o, nil
+}
+
+// SortResults orders results by file, then line, then object.
+func SortResults(rs []Result) {
+	slices.SortStableFunc(rs, func(a, b Result) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return strings.Compare(a.Object.String(), b.Object.String())
+	})
+}

@@ -1,0 +1,12 @@
+// Package policies embeds meshguard's built-in Rego bundle so that every
+// binary carries the same rules. The bundle root is this directory: its
+// .manifest names the revision, lib/ holds shared helpers and each rule lives
+// in <mesh>/<area>_<nnn>/policy.rego with its tests beside it.
+package policies
+
+import "embed"
+
+// FS is the built-in bundle: the .manifest and every .rego file.
+//
+//go:embed .manifest lib istio
+var FS embed.FS

@@ -1,0 +1,55 @@
+# METADATA
+# title: ALLOW policy with an empty rule (allow-all)
+# description: |
+#   "An empty rule is always matched": an ALLOW policy with a rule `{}` (no
+#   `from`, `to` or `when`) is the documented allow-all and defeats any
+#   default-deny. An allow-nothing policy (`spec: {}`, no rules) is fine.
+# custom:
+#   id: ISTIO-AUTHZ-001
+#   version: 1.0.0
+#   severity: critical
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: security.istio.io
+#     kind: AuthorizationPolicy
+#     versions: [v1beta1, v1]
+#   remediation: |
+#     Replace the empty rule with rules that name the callers (`from.source.principals`
+#     or `namespaces`) and the operations they may use.
+package meshguard.istio.authz_001
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.istio
+import data.meshguard.lib.kube
+
+_spec := object.get(kube.obj, "spec", {})
+
+# Namespace-wide or mesh-wide policies are critical; workload-scoped ones high.
+default _severity := "critical"
+
+_severity := "high" if {
+	_workload_scoped
+	kube.namespace != istio.root_namespace
+}
+
+_workload_scoped if _spec.selector
+
+_workload_scoped if _spec.targetRefs
+
+_workload_scoped if _spec.targetRef
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	istio.authz_action == "ALLOW"
+	some i, rule in _spec.rules
+	not rule.from
+	not rule.to
+	not rule.when
+	f := finding.with_severity(
+		rego.metadata.chain(),
+		sprintf("AuthorizationPolicy %s/%s has an empty ALLOW rule, which allows every request", [kube.namespace, kube.name]),
+		["spec", "rules", i],
+		_severity,
+	)
+}

@@ -1,0 +1,64 @@
+# METADATA
+# title: ALLOW rule without a source constraint
+# description: |
+#   "from: If not set, any source is allowed". An ALLOW rule that constrains
+#   only operations (`to`) or conditions (`when`) without any caller condition
+#   authorizes every caller for those operations. On an internet-facing gateway
+#   callers are external by design, so there it only warns.
+# custom:
+#   id: ISTIO-AUTHZ-002
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: security.istio.io
+#     kind: AuthorizationPolicy
+#     versions: [v1beta1, v1]
+#   remediation: |
+#     Add `from.source` (principals, namespaces or requestPrincipals) to the rule,
+#     or a `when` condition on a `source.*` or `request.auth.*` key.
+package meshguard.istio.authz_002
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.istio
+import data.meshguard.lib.kube
+
+_sourceless contains i if {
+	istio.authz_action == "ALLOW"
+	some i, rule in kube.obj.spec.rules
+	not rule.from
+	_constrained(rule)
+	not _caller_condition(rule)
+}
+
+# Rules with nothing at all are ISTIO-AUTHZ-001's.
+_constrained(rule) if rule.to
+
+_constrained(rule) if rule.when
+
+_caller_condition(rule) if {
+	some w in rule.when
+	startswith(w.key, "source.")
+}
+
+_caller_condition(rule) if {
+	some w in rule.when
+	startswith(w.key, "request.auth.")
+}
+
+_msg := sprintf("AuthorizationPolicy %s/%s has an ALLOW rule without `from` or a caller condition, so any source may call", [kube.namespace, kube.name])
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	not istio.targets_public_gateway
+	some i in _sourceless
+	f := finding.new(rego.metadata.chain(), _msg, ["spec", "rules", i])
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	istio.targets_public_gateway
+	some i in _sourceless
+	f := finding.with_severity(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i], "medium")
+}

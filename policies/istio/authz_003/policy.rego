@@ -1,0 +1,92 @@
+# METADATA
+# title: Wildcard, negative-only or internet-wide sources in ALLOW policies
+# description: |
+#   In an ALLOW policy, `"*"` (or a pattern that spans namespaces or trust
+#   domains) in `principals` or `namespaces` matches any authenticated identity:
+#   that is "all authenticated", not least privilege. `ipBlocks` or
+#   `remoteIpBlocks` of 0.0.0.0/0 or ::/0 admit the whole internet. A source
+#   that sets only `not*` fields allows everyone but a few. `requestPrincipals:
+#   ["*"]` alone is the canonical "require a valid JWT" and passes.
+# custom:
+#   id: ISTIO-AUTHZ-003
+#   version: 1.0.0
+#   severity: medium
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: security.istio.io
+#     kind: AuthorizationPolicy
+#     versions: [v1beta1, v1]
+#   remediation: |
+#     List the exact callers: principals such as `cluster.local/ns/<ns>/sa/<sa>`,
+#     or named namespaces; use concrete CIDRs instead of 0.0.0.0/0.
+package meshguard.istio.authz_003
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.istio
+import data.meshguard.lib.kube
+
+_sources contains [["spec", "rules", i, "from", j, "source"], src] if {
+	istio.authz_action == "ALLOW"
+	some i, rule in kube.obj.spec.rules
+	some j, from in rule.from
+	src := from.source
+}
+
+# A principal pattern is confined when it fixes the trust domain and namespace:
+# <trust-domain>/ns/<namespace>/...
+_confined_principal(p) if regex.match(`^[^*]+/ns/[^*/]+/`, p)
+
+_wide(field, value) if {
+	field == "principals"
+	contains(value, "*")
+	not _confined_principal(value)
+}
+
+_wide(field, value) if {
+	field == "namespaces"
+	contains(value, "*")
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	some [p, src] in _sources
+	some field in ["principals", "namespaces"]
+	some k, value in src[field]
+	_wide(field, value)
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("AuthorizationPolicy %s/%s allows %s %q, which matches callers across namespaces or trust domains", [kube.namespace, kube.name, field, value]),
+		array.concat(p, [field, k]),
+	)
+}
+
+_any_address := {"0.0.0.0/0", "::/0"}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some [p, src] in _sources
+	some field in ["ipBlocks", "remoteIpBlocks"]
+	some k, value in src[field]
+	value in _any_address
+	f := finding.with_severity(
+		rego.metadata.chain(),
+		sprintf("AuthorizationPolicy %s/%s allows %s %s, which is every address", [kube.namespace, kube.name, field, value]),
+		array.concat(p, [field, k]),
+		"high",
+	)
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	some [p, src] in _sources
+	count(src) > 0
+	every field, _ in src {
+		startswith(field, "not")
+	}
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("AuthorizationPolicy %s/%s has an ALLOW source with only negative matches, which allows every other caller", [kube.namespace, kube.name]),
+		p,
+	)
+}

@@ -1,0 +1,105 @@
+# METADATA
+# title: PeerAuthentication must not weaken mTLS
+# description: |
+#   A PeerAuthentication in mode PERMISSIVE or DISABLE accepts plaintext, so any
+#   pod that reaches the port bypasses workload identity and every principal- or
+#   namespace-based AuthorizationPolicy. A mesh-wide policy (root namespace, no
+#   selector) without a mode has no parent to inherit from and is PERMISSIVE.
+#   A policy elsewhere without a mode is judged by what it inherits (workload,
+#   then namespace, then mesh-wide): it is flagged, naming the deciding object,
+#   when that resolves to PERMISSIVE or DISABLE.
+# custom:
+#   id: ISTIO-MTLS-001
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: security.istio.io
+#     kind: PeerAuthentication
+#     versions: [v1beta1, v1]
+#   remediation: |
+#     Set `spec.mtls.mode: STRICT`. To migrate a workload that still receives
+#     plaintext, exempt it for a limited time instead of weakening the mode.
+package meshguard.istio.mtls_001
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.istio
+import data.meshguard.lib.kube
+
+_spec := object.get(kube.obj, "spec", {})
+
+default _mode := "UNSET"
+
+_mode := _spec.mtls.mode
+
+_severity := {"DISABLE": "critical", "PERMISSIVE": "high"}
+
+_mesh_wide if {
+	kube.namespace == istio.root_namespace
+	not _spec.selector
+}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	sev := _severity[_mode]
+	f := finding.with_severity(
+		rego.metadata.chain(),
+		sprintf("PeerAuthentication %s/%s sets mtls.mode %s, which accepts plaintext; use STRICT", [kube.namespace, kube.name, _mode]),
+		["spec", "mtls", "mode"],
+		sev,
+	)
+}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	_mode == "UNSET"
+	_mesh_wide
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("mesh-wide PeerAuthentication %s/%s sets no mtls.mode, so the mesh default is PERMISSIVE; set STRICT", [kube.namespace, kube.name]),
+		["spec", "mtls"],
+	)
+}
+
+# An UNSET mode inherits; the verdict depends on other objects, so it warns
+# (RULES.md §0.4) and names the object that decided.
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	_mode == "UNSET"
+	not _mesh_wide
+	[decider, mode] := _inherited
+	mode != "STRICT"
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("PeerAuthentication %s/%s sets no mtls.mode and inherits %s from %s; set STRICT", [kube.namespace, kube.name, mode, decider]),
+		["spec", "mtls"],
+	)
+}
+
+_peer_authentications := data.inventory.objects["PeerAuthentication.security.istio.io"]
+
+# The namespace-wide policy of a namespace, when it sets a mode; the first by
+# name if there are several (Istio itself then uses the oldest).
+_namespace_mode(ns) := sort([[sprintf("PeerAuthentication %s/%s", [ns, n]), pa.spec.mtls.mode] |
+	some n, pa in _peer_authentications[ns]
+	not pa.spec.selector
+	pa.spec.mtls.mode
+	pa.spec.mtls.mode != "UNSET"
+])[0]
+
+# A workload policy inherits from its namespace's policy first.
+_inherited := _namespace_mode(kube.namespace) if _spec.selector
+
+_inherited := _root if {
+	_spec.selector
+	not _namespace_mode(kube.namespace)
+}
+
+_inherited := _root if not _spec.selector
+
+_root := _namespace_mode(istio.root_namespace)
+
+_root := ["Istio's default (no mesh-wide PeerAuthentication)", "PERMISSIVE"] if {
+	not _namespace_mode(istio.root_namespace)
+}

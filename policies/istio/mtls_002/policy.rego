@@ -1,0 +1,36 @@
+# METADATA
+# title: No port-level mTLS downgrade
+# description: |
+#   A port-level DISABLE or PERMISSIVE punches a plaintext hole under an
+#   otherwise STRICT workload; checks that only read `spec.mtls.mode` miss it.
+# custom:
+#   id: ISTIO-MTLS-002
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: security.istio.io
+#     kind: PeerAuthentication
+#     versions: [v1beta1, v1]
+#   remediation: |
+#     Remove the port from `spec.portLevelMtls` or set its mode to STRICT. If a
+#     port must take plaintext for a while, exempt the object with a reason and
+#     an expiry date.
+package meshguard.istio.mtls_002
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.kube
+
+_weak := {"DISABLE", "PERMISSIVE"}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some port, setting in kube.obj.spec.portLevelMtls
+	setting.mode in _weak
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("PeerAuthentication %s/%s sets port %v to mtls mode %s, which accepts plaintext on that port", [kube.namespace, kube.name, port, setting.mode]),
+		["spec", "portLevelMtls", sprintf("%v", [port]), "mode"],
+	)
+}

@@ -1,0 +1,56 @@
+# METADATA
+# title: VirtualService HTTP routes set a bounded timeout
+# description: |
+#   "Timeout for HTTP requests, default is disabled": without one, a stuck
+#   upstream pins client connections and worker capacity indefinitely. Every
+#   HTTP route that forwards (has `route`; redirects, direct responses and
+#   delegates are skipped) must set a `timeout` no larger than
+#   `route.maxTimeout`. The mutating webhook adds `route.defaultTimeout` at
+#   admission; offline, `meshguard check` fails until the manifest has one.
+# custom:
+#   id: ISTIO-TRAFFIC-001
+#   version: 1.0.0
+#   severity: medium
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: networking.istio.io
+#     kind: VirtualService
+#     versions: [v1alpha3, v1beta1, v1]
+#   remediation: |
+#     Set `timeout` on every HTTP route (for example `timeout: 15s`), at most the
+#     configured maximum (60s by default).
+package meshguard.istio.traffic_001
+
+import data.meshguard.lib.config
+import data.meshguard.lib.duration
+import data.meshguard.lib.finding
+import data.meshguard.lib.kube
+
+_forwarding contains [i, route] if {
+	some i, route in kube.obj.spec.http
+	route.route
+	not route.delegate
+}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, route] in _forwarding
+	duration.unset(route, "timeout")
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("VirtualService %s/%s: HTTP route %d has no timeout, so a stuck upstream holds requests forever; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
+		["spec", "http", i],
+	)
+}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, route] in _forwarding
+	duration.ns(route.timeout) > duration.ns(config.params.route.maxTimeout)
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("VirtualService %s/%s: HTTP route %d has timeout %s, above the maximum %s", [kube.namespace, kube.name, i, route.timeout, config.params.route.maxTimeout]),
+		["spec", "http", i, "timeout"],
+	)
+}

@@ -1,0 +1,116 @@
+# METADATA
+# title: Retry policy bounded and consistent
+# description: |
+#   Unbounded or inconsistent retries multiply load during incidents (retry
+#   storms). Denied: more attempts than `retry.maxAttempts`; a per-try timeout
+#   longer than the route timeout. Warned: attempts without a per-try timeout
+#   (each try may then take the whole route timeout); `(1 + attempts) ×
+#   perTryTimeout` longer than the route timeout (the last tries never run);
+#   retry conditions outside `retry.safeConditions` on routes that are not
+#   restricted to GET, HEAD or OPTIONS (duplicate side effects).
+# custom:
+#   id: ISTIO-TRAFFIC-002
+#   version: 1.0.0
+#   severity: medium
+#   action: deny
+#   since: 2026.11.0
+#   kinds:
+#   - group: networking.istio.io
+#     kind: VirtualService
+#     versions: [v1alpha3, v1beta1, v1]
+#   remediation: |
+#     Use at most 3 attempts with a `perTryTimeout` such that (1 + attempts) ×
+#     perTryTimeout fits in the route `timeout`, and retry only on
+#     connect-failure, refused-stream, unavailable, cancelled (or
+#     reset-before-request, retriable-status-codes) unless the route is read-only.
+package meshguard.istio.traffic_002
+
+import data.meshguard.lib.config
+import data.meshguard.lib.duration
+import data.meshguard.lib.finding
+import data.meshguard.lib.kube
+
+_retries contains [i, route, route.retries] if {
+	some i, route in kube.obj.spec.http
+	route.retries
+}
+
+_attempts(r) := object.get(r, "attempts", 0)
+
+_prefix(i) := sprintf("VirtualService %s/%s: HTTP route %d", [kube.namespace, kube.name, i])
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, _, r] in _retries
+	_attempts(r) > config.params.retry.maxAttempts
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s retries %d times, above the maximum %d", [_prefix(i), _attempts(r), config.params.retry.maxAttempts]),
+		["spec", "http", i, "retries", "attempts"],
+	)
+}
+
+deny contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, route, r] in _retries
+	duration.ns(r.perTryTimeout) > duration.ns(route.timeout)
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s has perTryTimeout %s longer than its timeout %s", [_prefix(i), r.perTryTimeout, route.timeout]),
+		["spec", "http", i, "retries", "perTryTimeout"],
+	)
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, _, r] in _retries
+	_attempts(r) > 0
+	duration.unset(r, "perTryTimeout")
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s retries %d times without perTryTimeout, so each try may take the whole route timeout", [_prefix(i), _attempts(r)]),
+		["spec", "http", i, "retries"],
+	)
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, route, r] in _retries
+	per_try := duration.ns(r.perTryTimeout)
+	timeout := duration.ns(route.timeout)
+	per_try <= timeout
+	(1 + _attempts(r)) * per_try > timeout
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [_prefix(i), _attempts(r), r.perTryTimeout, route.timeout]),
+		["spec", "http", i, "retries"],
+	)
+}
+
+_read_only_methods := {"GET", "HEAD", "OPTIONS"}
+
+_read_only(route) if {
+	count(route.match) > 0
+	every m in route.match {
+		m.method.exact in _read_only_methods
+	}
+}
+
+warn contains f if {
+	kube.applies(rego.metadata.chain())
+	some [i, route, r] in _retries
+	_attempts(r) > 0
+	not _read_only(route)
+	unsafe := [t |
+		some raw in split(r.retryOn, ",")
+		t := trim_space(raw)
+		t != ""
+		not t in {c | some c in config.params.retry.safeConditions}
+	]
+	count(unsafe) > 0
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [_prefix(i), concat(",", unsafe)]),
+		["spec", "http", i, "retries", "retryOn"],
+	)
+}

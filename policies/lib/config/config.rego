@@ -1,0 +1,50 @@
+# METADATA
+# title: Rule parameters
+# description: |
+#   Thresholds used by the rules (RULES.md §0.6). The defaults below are
+#   merged with `data.meshguard.config`, which the engine fills from the
+#   user's config file (`--config`), so every key can be overridden.
+package meshguard.lib.config
+
+defaults := {
+	"istio": {
+		"rootNamespace": "istio-system",
+		"meshDomain": "cluster.local",
+		"publicGatewaySelectors": [{"istio": "ingressgateway"}],
+	},
+	"route": {
+		"defaultTimeout": "15s",
+		"maxTimeout": "60s",
+	},
+	"retry": {
+		"defaultAttempts": 2,
+		"maxAttempts": 3,
+		"defaultPerTryTimeout": "5s",
+		"safeConditions": [
+			"connect-failure",
+			"refused-stream",
+			"reset-before-request",
+			"unavailable",
+			"cancelled",
+			"retriable-status-codes",
+		],
+	},
+	"sidecar": {
+		"cpuRequest": "100m",
+		"cpuRequestMin": "10m",
+		"cpuRequestMax": "1000m",
+		"memoryRequest": "128Mi",
+		"memoryRequestMin": "32Mi",
+		"memoryRequestMax": "1Gi",
+		"memoryLimit": "1024Mi",
+		"memoryLimitMax": "2Gi",
+		"cpuLimit": "",
+		"cpuLimitMax": "2000m",
+	},
+}
+
+default _user := {}
+
+_user := data.meshguard.config
+
+params := object.union(defaults, _user)

@@ -1,0 +1,107 @@
+# METADATA
+# title: Kubernetes object helpers
+# description: |
+#   Normalises the input so every rule runs unchanged in all front doors.
+#   `input` is the object itself (conftest style). When the input is an
+#   AdmissionReview, `obj` is `request.object`, or `request.oldObject`
+#   on DELETE, and `operation` is the request's operation.
+package meshguard.lib.kube
+
+_review if {
+	input.kind == "AdmissionReview"
+	input.request
+}
+
+# The object under judgement.
+default obj := {}
+
+obj := input if not _review
+
+obj := input.request.object if {
+	_review
+	input.request.operation != "DELETE"
+}
+
+obj := input.request.oldObject if {
+	_review
+	input.request.operation == "DELETE"
+}
+
+# The admission operation; offline checks behave like CREATE.
+default operation := "CREATE"
+
+operation := input.request.operation if _review
+
+# API group of the object ("" for the core group), from apiVersion.
+group := g if {
+	parts := split(obj.apiVersion, "/")
+	count(parts) == 2
+	g := parts[0]
+}
+
+group := "" if {
+	not contains(obj.apiVersion, "/")
+}
+
+kind := obj.kind
+
+name := obj.metadata.name
+
+default namespace := ""
+
+namespace := obj.metadata.namespace
+
+# True when the object's group and kind appear in the `kinds` list of the
+# calling package's METADATA (pass rego.metadata.chain()).
+applies(chain) if {
+	some entry in chain
+	some k in entry.annotations.custom.kinds
+	k.group == group
+	k.kind == kind
+}
+
+# The pod metadata and spec of a workload (RULES.md §0.3), and the path to them.
+_pod_paths := {
+	"Pod": [],
+	"Deployment": ["spec", "template"],
+	"StatefulSet": ["spec", "template"],
+	"DaemonSet": ["spec", "template"],
+	"ReplicaSet": ["spec", "template"],
+	"Job": ["spec", "template"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template"],
+}
+
+_workload_groups := {
+	"Pod": "",
+	"Deployment": "apps",
+	"StatefulSet": "apps",
+	"DaemonSet": "apps",
+	"ReplicaSet": "apps",
+	"Job": "batch",
+	"CronJob": "batch",
+}
+
+is_workload if _workload_groups[kind] == group
+
+pod_prefix := _pod_paths[kind] if is_workload
+
+pod_meta := object.get(obj, array.concat(pod_prefix, ["metadata"]), {})
+
+pod_spec := object.get(obj, array.concat(pod_prefix, ["spec"]), {})
+
+# Path (array of keys and indices) of a field under the pod metadata, e.g.
+# pod_meta_path(["annotations", "x"]) == ["spec", "template", "metadata", "annotations", "x"]
+pod_meta_path(rest) := array.concat(array.concat(pod_prefix, ["metadata"]), rest)
+
+# Labels and annotations of the pod (template).
+default pod_labels := {}
+
+pod_labels := pod_meta.labels
+
+default pod_annotations := {}
+
+pod_annotations := pod_meta.annotations
+
+# The Namespace object of the object under judgement, from the inventory
+# (offline: when the Namespace is among the inputs; in the cluster: the cache).
+namespace_object := data.inventory.namespaces[namespace]
