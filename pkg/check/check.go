@@ -39,21 +39,18 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 	files, errs := manifest.Expand(paths)
 
 	// Decode in parallel, keeping the input order.
-	type decoded struct {
-		docs []manifest.Document
-		errs []manifest.Error
-	}
-	out := make([]decoded, len(files))
+	out := make([]manifest.File, len(files))
 	parallel(len(files), workers, func(i int) {
-		docs, errs := manifest.ReadFile(files[i], opts.Stdin)
-		out[i] = decoded{docs, errs}
+		out[i] = manifest.ReadFile(files[i], opts.Stdin)
 	})
 
 	var docs []manifest.Document
+	var skipped []manifest.Error
 	inv := inventory.New()
 	for _, d := range out {
-		errs = append(errs, d.errs...)
-		for _, doc := range d.docs {
+		errs = append(errs, d.Errors...)
+		skipped = append(skipped, d.Skipped...)
+		for _, doc := range d.Docs {
 			inv.Add(doc.Object)
 			docs = append(docs, doc)
 		}
@@ -90,6 +87,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 		Bundle:  report.Bundle{Revision: engine.Revision()},
 		Results: results,
 		Errors:  errs,
+		Skipped: skipped,
 	}
 	r.Summary.Files = len(files)
 	r.Tally()

@@ -165,30 +165,40 @@ func describe(err error) string {
 	return err.Error()
 }
 
+// File is what one file held.
+type File struct {
+	Docs []Document
+	// Skipped are documents that are not Kubernetes objects at all (no
+	// apiVersion and no kind, e.g. a Helm values file or a kustomization
+	// without them): reported, but not an error.
+	Skipped []Error
+	// Errors are documents that could not be read, parsed or understood.
+	Errors []Error
+}
+
 // ReadFile reads one file ("-" is stdin).
-func ReadFile(name string, stdin io.Reader) ([]Document, []Error) {
+func ReadFile(name string, stdin io.Reader) File {
 	var data []byte
 	var err error
 	if name == "-" {
 		name = Stdin
 		if stdin == nil {
-			return nil, []Error{{File: name, Message: "no standard input"}}
+			return File{Errors: []Error{{File: name, Message: "no standard input"}}}
 		}
 		data, err = io.ReadAll(stdin)
 	} else {
 		data, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return nil, []Error{{File: name, Message: describe(err)}}
+		return File{Errors: []Error{{File: name, Message: describe(err)}}}
 	}
 	return Parse(name, data)
 }
 
 // Parse decodes every document of a file's content. Documents that parse are
 // returned even when a later one fails.
-func Parse(name string, data []byte) ([]Document, []Error) {
-	var docs []Document
-	var errs []Error
+func Parse(name string, data []byte) File {
+	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for index := 0; ; index++ {
 		var root yaml.Node
@@ -197,7 +207,7 @@ func Parse(name string, data []byte) ([]Document, []Error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, parseError(name, err))
+			f.Errors = append(f.Errors, parseError(name, err))
 			break // the decoder cannot resume after a syntax error
 		}
 		if len(root.Content) == 0 {
@@ -209,19 +219,23 @@ func Parse(name string, data []byte) ([]Document, []Error) {
 		}
 		v, err := convert(n, 0)
 		if err != nil {
-			errs = append(errs, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
+			f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
 			continue
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			errs = append(errs, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is a %s, not a Kubernetes object", index+1, kindName(v))})
+			f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is a %s, not a Kubernetes object", index+1, kindName(v))})
+			continue
+		}
+		if obj["apiVersion"] == nil && obj["kind"] == nil {
+			f.Skipped = append(f.Skipped, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d has no apiVersion and no kind: not a Kubernetes object", index+1)})
 			continue
 		}
 		d, e := objects(name, index, n, obj)
-		docs = append(docs, d...)
-		errs = append(errs, e...)
+		f.Docs = append(f.Docs, d...)
+		f.Errors = append(f.Errors, e...)
 	}
-	return docs, errs
+	return f
 }
 
 func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Document, []Error) {
@@ -250,6 +264,9 @@ func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Docume
 	var errs []Error
 	for i, it := range items {
 		itemNode := resolve(itemsNode.Content[i])
+		if it == nil {
+			continue // an empty item, as kubectl reads it
+		}
 		m, ok := it.(map[string]any)
 		if !ok {
 			errs = append(errs, Error{File: name, Line: itemNode.Line, Message: fmt.Sprintf("document %d: items[%d] is a %s, not a Kubernetes object", index+1, i, kindName(it))})

@@ -18,6 +18,8 @@ type Report struct {
 	Bundle  Bundle           `json:"bundle"`
 	Results []Result         `json:"results"`
 	Errors  []manifest.Error `json:"errors"`
+	// Skipped are input documents that are not Kubernetes objects.
+	Skipped []manifest.Error `json:"skipped,omitempty"`
 	Summary Summary          `json:"summary"`
 }
 
@@ -44,12 +46,13 @@ type Summary struct {
 	Audit    int `json:"audit"`
 	Exempted int `json:"exempted"`
 	Errors   int `json:"errors"`
+	Skipped  int `json:"skipped"`
 }
 
 // Tally recomputes the summary counts from the results and errors (Files is
 // left as set by the producer).
 func (r *Report) Tally() {
-	s := Summary{Files: r.Summary.Files, Objects: len(r.Results), Errors: len(r.Errors)}
+	s := Summary{Files: r.Summary.Files, Objects: len(r.Results), Errors: len(r.Errors), Skipped: len(r.Skipped)}
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
 			switch f.Action {

@@ -45,7 +45,11 @@ func Text(w io.Writer, r *Report) error {
 	if s.Exempted > 0 {
 		fmt.Fprintf(&b, ", %d exempted", s.Exempted)
 	}
-	fmt.Fprintf(&b, ", %d %s (bundle %s)\n", s.Errors, plural(s.Errors, "error"), r.Bundle.Revision)
+	fmt.Fprintf(&b, ", %d %s", s.Errors, plural(s.Errors, "error"))
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d %s skipped (not Kubernetes objects; -o json lists them)", s.Skipped, plural(s.Skipped, "document"))
+	}
+	fmt.Fprintf(&b, " (bundle %s)\n", r.Bundle.Revision)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -23,6 +23,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _spec := object.get(kube.obj, "spec", {})
 
 # Namespace-wide or mesh-wide policies are critical; workload-scoped ones high.
@@ -40,7 +43,7 @@ _workload_scoped if _spec.targetRefs
 _workload_scoped if _spec.targetRef
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.authz_action == "ALLOW"
 	some i, rule in _spec.rules
 	not rule.from

@@ -24,6 +24,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _sourceless contains i if {
 	istio.authz_action == "ALLOW"
 	some i, rule in kube.obj.spec.rules
@@ -50,14 +53,14 @@ _caller_condition(rule) if {
 _msg := sprintf("AuthorizationPolicy %s/%s has an ALLOW rule without `from` or a caller condition, so any source may call", [kube.namespace, kube.name])
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	not istio.targets_public_gateway
 	some i in _sourceless
 	f := finding.new(rego.metadata.chain(), _msg, ["spec", "rules", i])
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.targets_public_gateway
 	some i in _sourceless
 	f := finding.with_severity(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i], "medium")

@@ -26,6 +26,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _sources contains [["spec", "rules", i, "from", j, "source"], src] if {
 	istio.authz_action == "ALLOW"
 	some i, rule in kube.obj.spec.rules
@@ -49,7 +52,7 @@ _wide(field, value) if {
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [p, src] in _sources
 	some field in ["principals", "namespaces"]
 	some k, value in src[field]
@@ -64,7 +67,7 @@ warn contains f if {
 _any_address := {"0.0.0.0/0", "::/0"}
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [p, src] in _sources
 	some field in ["ipBlocks", "remoteIpBlocks"]
 	some k, value in src[field]
@@ -78,7 +81,7 @@ deny contains f if {
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [p, src] in _sources
 	count(src) > 0
 	every field, _ in src {

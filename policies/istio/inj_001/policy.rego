@@ -31,8 +31,11 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.namespace_enrolled
 	some p in istio.opt_out_paths
 	f := finding.new(

@@ -27,6 +27,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _spec := object.get(kube.obj, "spec", {})
 
 default _mode := "UNSET"
@@ -41,7 +44,7 @@ _mesh_wide if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	sev := _severity[_mode]
 	f := finding.with_severity(
 		rego.metadata.chain(),
@@ -52,7 +55,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	_mode == "UNSET"
 	_mesh_wide
 	f := finding.new(
@@ -65,7 +68,7 @@ deny contains f if {
 # An UNSET mode inherits; the verdict depends on other objects, so it warns
 # (RULES.md §0.4) and names the object that decided.
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	_mode == "UNSET"
 	not _mesh_wide
 	[decider, mode] := _inherited

@@ -22,10 +22,13 @@ package meshguard.istio.mtls_002
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _weak := {"DISABLE", "PERMISSIVE"}
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some port, setting in kube.obj.spec.portLevelMtls
 	setting.mode in _weak
 	f := finding.new(

@@ -35,6 +35,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _keys := {
 	"cpu": "sidecar.istio.io/proxyCPU",
 	"cpuLimit": "sidecar.istio.io/proxyCPULimit",
@@ -91,7 +94,7 @@ _values[k] := [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0]
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	count(_values) == 0
 	f := finding.new(
@@ -102,7 +105,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	count(_values) > 0
 	some k in _required
@@ -117,7 +120,7 @@ deny contains f if {
 _parse(k) := units.parse(_values[k][0])
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	some k, [v, p] in _values
 	not _parse(k)
@@ -133,7 +136,7 @@ _bounds := {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	some k, [v, p] in _values
 	min_key := _bounds[k][0]
@@ -144,7 +147,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	some k, [v, p] in _values
 	max := config.params.sidecar[_bounds[k][1]]
@@ -155,7 +158,7 @@ deny contains f if {
 _pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"]]
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	istio.gets_sidecar
 	some [req, lim] in _pairs
 	_parse(lim) < _parse(req)

@@ -23,6 +23,9 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 # Every traffic policy of the rule with its path: top level and subsets.
 _policies contains [["spec", "trafficPolicy"], kube.obj.spec.trafficPolicy]
 
@@ -43,7 +46,7 @@ _tls contains [array.concat(p, ["portLevelSettings", i, "tls"]), setting.tls] if
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
 	some [p, tls] in _tls

@@ -27,6 +27,9 @@ import data.meshguard.lib.duration
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _forwarding contains [i, route] if {
 	some i, route in kube.obj.spec.http
 	route.route
@@ -34,7 +37,7 @@ _forwarding contains [i, route] if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, route] in _forwarding
 	duration.unset(route, "timeout")
 	f := finding.new(
@@ -45,7 +48,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, route] in _forwarding
 	duration.ns(route.timeout) > duration.ns(config.params.route.maxTimeout)
 	f := finding.new(

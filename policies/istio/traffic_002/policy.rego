@@ -30,6 +30,9 @@ import data.meshguard.lib.duration
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
+# The object is of a kind in this package's METADATA (evaluated once per input).
+_applies if kube.applies(rego.metadata.chain())
+
 _retries contains [i, route, route.retries] if {
 	some i, route in kube.obj.spec.http
 	route.retries
@@ -40,7 +43,7 @@ _attempts(r) := object.get(r, "attempts", 0)
 _prefix(i) := sprintf("VirtualService %s/%s: HTTP route %d", [kube.namespace, kube.name, i])
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, _, r] in _retries
 	_attempts(r) > config.params.retry.maxAttempts
 	f := finding.new(
@@ -51,7 +54,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, route, r] in _retries
 	duration.ns(r.perTryTimeout) > duration.ns(route.timeout)
 	f := finding.new(
@@ -62,7 +65,7 @@ deny contains f if {
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, _, r] in _retries
 	_attempts(r) > 0
 	duration.unset(r, "perTryTimeout")
@@ -74,7 +77,7 @@ warn contains f if {
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, route, r] in _retries
 	per_try := duration.ns(r.perTryTimeout)
 	timeout := duration.ns(route.timeout)
@@ -97,7 +100,7 @@ _read_only(route) if {
 }
 
 warn contains f if {
-	kube.applies(rego.metadata.chain())
+	_applies
 	some [i, route, r] in _retries
 	_attempts(r) > 0
 	not _read_only(route)
