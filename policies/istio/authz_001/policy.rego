@@ -23,8 +23,12 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
-# The object is of a kind in this package's METADATA (evaluated once per input).
-_applies if kube.applies(rego.metadata.chain())
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
 
 _spec := object.get(kube.obj, "spec", {})
 
@@ -36,7 +40,7 @@ _severity := "high" if {
 	kube.namespace != istio.root_namespace
 }
 
-_workload_scoped if _spec.selector
+_workload_scoped if istio.has_selector(_spec)
 
 _workload_scoped if _spec.targetRefs
 
@@ -46,9 +50,9 @@ deny contains f if {
 	_applies
 	istio.authz_action == "ALLOW"
 	some i, rule in _spec.rules
-	not rule.from
-	not rule.to
-	not rule.when
+	every field in ["from", "to", "when"] {
+		count(object.get(rule, field, [])) == 0
+	}
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s has an empty ALLOW rule, which allows every request", [kube.namespace, kube.name]),

@@ -24,21 +24,26 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
-# The object is of a kind in this package's METADATA (evaluated once per input).
-_applies if kube.applies(rego.metadata.chain())
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
 
 _sourceless contains i if {
 	istio.authz_action == "ALLOW"
 	some i, rule in kube.obj.spec.rules
-	not rule.from
+	count(object.get(rule, "from", [])) == 0
 	_constrained(rule)
 	not _caller_condition(rule)
 }
 
 # Rules with nothing at all are ISTIO-AUTHZ-001's.
-_constrained(rule) if rule.to
+# An empty list counts as unset, as Istio decodes it.
+_constrained(rule) if count(object.get(rule, "to", [])) > 0
 
-_constrained(rule) if rule.when
+_constrained(rule) if count(object.get(rule, "when", [])) > 0
 
 _caller_condition(rule) if {
 	some w in rule.when
@@ -63,5 +68,5 @@ warn contains f if {
 	_applies
 	istio.targets_public_gateway
 	some i in _sourceless
-	f := finding.with_severity(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i], "medium")
+	f := finding.new(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i])
 }

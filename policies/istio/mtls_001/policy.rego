@@ -27,8 +27,12 @@ import data.meshguard.lib.finding
 import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
-# The object is of a kind in this package's METADATA (evaluated once per input).
-_applies if kube.applies(rego.metadata.chain())
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
 
 _spec := object.get(kube.obj, "spec", {})
 
@@ -40,7 +44,7 @@ _severity := {"DISABLE": "critical", "PERMISSIVE": "high"}
 
 _mesh_wide if {
 	kube.namespace == istio.root_namespace
-	not _spec.selector
+	not istio.has_selector(_spec)
 }
 
 deny contains f if {
@@ -86,20 +90,20 @@ _peer_authentications := data.inventory.objects["PeerAuthentication.security.ist
 # name if there are several (Istio itself then uses the oldest).
 _namespace_mode(ns) := sort([[sprintf("PeerAuthentication %s/%s", [ns, n]), pa.spec.mtls.mode] |
 	some n, pa in _peer_authentications[ns]
-	not pa.spec.selector
+	not istio.has_selector(pa.spec)
 	pa.spec.mtls.mode
 	pa.spec.mtls.mode != "UNSET"
 ])[0]
 
 # A workload policy inherits from its namespace's policy first.
-_inherited := _namespace_mode(kube.namespace) if _spec.selector
+_inherited := _namespace_mode(kube.namespace) if istio.has_selector(_spec)
 
 _inherited := _root if {
-	_spec.selector
+	istio.has_selector(_spec)
 	not _namespace_mode(kube.namespace)
 }
 
-_inherited := _root if not _spec.selector
+_inherited := _root if not istio.has_selector(_spec)
 
 _root := _namespace_mode(istio.root_namespace)
 

@@ -22,8 +22,12 @@ package meshguard.istio.mtls_002
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
-# The object is of a kind in this package's METADATA (evaluated once per input).
-_applies if kube.applies(rego.metadata.chain())
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
 
 _weak := {"DISABLE", "PERMISSIVE"}
 

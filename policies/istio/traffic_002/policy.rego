@@ -30,8 +30,12 @@ import data.meshguard.lib.duration
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
-# The object is of a kind in this package's METADATA (evaluated once per input).
-_applies if kube.applies(rego.metadata.chain())
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
 
 _retries contains [i, route, route.retries] if {
 	some i, route in kube.obj.spec.http
@@ -56,6 +60,7 @@ deny contains f if {
 deny contains f if {
 	_applies
 	some [i, route, r] in _retries
+	duration.ns(route.timeout) > 0 # 0s disables the route timeout
 	duration.ns(r.perTryTimeout) > duration.ns(route.timeout)
 	f := finding.new(
 		rego.metadata.chain(),
@@ -81,7 +86,7 @@ warn contains f if {
 	some [i, route, r] in _retries
 	per_try := duration.ns(r.perTryTimeout)
 	timeout := duration.ns(route.timeout)
-	per_try <= timeout
+	timeout > 0
 	(1 + _attempts(r)) * per_try > timeout
 	f := finding.new(
 		rego.metadata.chain(),

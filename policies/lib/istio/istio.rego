@@ -43,20 +43,34 @@ namespace_injected(ns) if {
 	not ns.metadata.labels["istio-injection"] == "disabled"
 }
 
-# The pod (template) of the object under judgement opts out of injection:
-# the label (current form) or the annotation (deprecated) is "false".
-opted_out if kube.pod_labels["sidecar.istio.io/inject"] == "false"
+# A selector that selects workloads: Istio treats an absent selector and one
+# with no labels alike, as namespace-wide.
+has_selector(spec) if count(object.get(spec, ["selector", "matchLabels"], {})) > 0
 
-opted_out if kube.pod_annotations["sidecar.istio.io/inject"] == "false"
+_inject_key := "sidecar.istio.io/inject"
+
+_truthy := {"y", "yes", "true", "on"}
+
+# The injection decision the pod (template) states, as Istio's injector reads
+# it: the label (current form) wins over the deprecated annotation; y, yes,
+# true and on (any case) ask for a sidecar, any other non-empty value opts out.
+_inject_value := kube.pod_labels[_inject_key] if {
+	kube.pod_labels[_inject_key] != ""
+} else := kube.pod_annotations[_inject_key]
+
+_inject_path := kube.pod_meta_path(["labels", _inject_key]) if {
+	kube.pod_labels[_inject_key] != ""
+} else := kube.pod_meta_path(["annotations", _inject_key])
+
+requests_sidecar if lower(_inject_value) in _truthy
+
+opted_out if {
+	_inject_value != ""
+	not requests_sidecar
+}
 
 # Where the opt-out is written, as a field path.
-opt_out_paths contains kube.pod_meta_path(["labels", "sidecar.istio.io/inject"]) if {
-	kube.pod_labels["sidecar.istio.io/inject"] == "false"
-}
-
-opt_out_paths contains kube.pod_meta_path(["annotations", "sidecar.istio.io/inject"]) if {
-	kube.pod_annotations["sidecar.istio.io/inject"] == "false"
-}
+opt_out_paths contains _inject_path if opted_out
 
 # The workload's namespace is enrolled (the Namespace must be in the inventory).
 namespace_enrolled if namespace_injected(kube.namespace_object)
@@ -71,7 +85,7 @@ gets_sidecar if {
 
 gets_sidecar if {
 	kube.is_workload
-	kube.pod_labels["sidecar.istio.io/inject"] == "true"
+	lower(kube.pod_labels[_inject_key]) in _truthy # only the label opts in outside enrolled namespaces
 	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
 }
 

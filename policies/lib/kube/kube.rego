@@ -7,49 +7,37 @@
 #   on DELETE, and `operation` is the request's operation.
 package meshguard.lib.kube
 
-_review if {
-	input.kind == "AdmissionReview"
-	input.request
-}
-
-# The object under judgement.
-default obj := {}
-
-obj := input if not _review
-
+# The object under judgement: input itself, or the object of an AdmissionReview
+# (its oldObject on DELETE). One rule with else branches: evaluation stops at
+# the first that holds.
 obj := input.request.object if {
-	_review
+	input.kind == "AdmissionReview"
 	input.request.operation != "DELETE"
-}
-
-obj := input.request.oldObject if {
-	_review
-	input.request.operation == "DELETE"
-}
+} else := input.request.oldObject if {
+	input.kind == "AdmissionReview"
+} else := input
 
 # The admission operation; offline checks behave like CREATE.
-default operation := "CREATE"
+operation := input.request.operation if {
+	input.kind == "AdmissionReview"
+} else := "CREATE"
 
-operation := input.request.operation if _review
+# True when the meshguard engine evaluates the policy: it has already matched
+# the object's kind against the package's METADATA `kinds`.
+indexed if data.meshguard.engine.indexed == true
 
 # API group of the object ("" for the core group), from apiVersion.
-group := g if {
-	parts := split(obj.apiVersion, "/")
-	count(parts) == 2
-	g := parts[0]
-}
-
-group := "" if {
-	not contains(obj.apiVersion, "/")
-}
+group := substring(obj.apiVersion, 0, indexof(obj.apiVersion, "/")) if {
+	contains(obj.apiVersion, "/")
+} else := ""
 
 kind := obj.kind
 
 name := obj.metadata.name
 
-default namespace := ""
-
-namespace := obj.metadata.namespace
+namespace := obj.metadata.namespace if {
+	obj.metadata.namespace
+} else := ""
 
 # True when the object's group and kind appear in the `kinds` list of the
 # calling package's METADATA (pass rego.metadata.chain()).
