@@ -63,3 +63,7 @@ bench: build $(CONFTEST) ## engine benchmarks and meshguard check vs conftest on
 demo: build ## check examples/: denials, warnings and a clean file
 	@echo "--- meshguard check examples/  (exit 1 means: something would be denied)"
 	-$(BIN)/meshguard check examples/
+
+.PHONY: envtest-bins
+envtest-bins: ## build etcd and kube-apiserver from the Go module proxy into bin/k8s (for the e2e tier)
+	bash hack/envtest/build.sh

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,6 +58,12 @@ Exit codes:
 }
 
 func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) error {
+	if os.Getenv("GOGC") == "" {
+		// A check is short-lived and allocation-heavy (YAML trees): trading
+		// memory for fewer collections gave about a third more objects/s in
+		// BenchmarkRunCorpus (GOGC=100 vs 400).
+		debug.SetGCPercent(400)
+	}
 	out, err := report.For(o.output)
 	if err != nil {
 		return usageError("%v", err)

@@ -78,6 +78,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 			}
 		}
 		results[i] = report.Result{File: doc.File, Line: doc.Line, Object: policy.RefOf(doc.Object), Findings: findings}
+		*doc = manifest.Document{} // keep no parsed object past its evaluation
 	})
 	if err := errors.Join(evalErrs...); err != nil {
 		return nil, err

@@ -156,7 +156,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if userParams == nil {
 		userParams = map[string]any{}
 	}
-	if err := e.write(ctx, storage.Path{"meshguard"}, map[string]any{"config": userParams}); err != nil {
+	// engine.indexed tells policies that the kind guard already ran here.
+	meshguard := map[string]any{"config": userParams, "engine": map[string]any{"indexed": true}}
+	if err := e.write(ctx, storage.Path{"meshguard"}, meshguard); err != nil {
 		return nil, err
 	}
 	if err := e.SetInventory(ctx, nil); err != nil {
