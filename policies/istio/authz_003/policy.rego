@@ -68,14 +68,16 @@ warn contains f if {
 	)
 }
 
-_any_address := {"0.0.0.0/0", "::/0"}
+# A CIDR with prefix length 0 is every address, however the address is
+# written (0.0.0.0/0, 10.0.0.0/0, ::/0, ::0/0).
+_any_address(value) if endswith(value, "/0")
 
 deny contains f if {
 	_applies
 	some [p, src] in _sources
 	some field in ["ipBlocks", "remoteIpBlocks"]
 	some k, value in src[field]
-	value in _any_address
+	_any_address(value)
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s allows %s %s, which is every address", [kube.namespace, kube.name, field, value]),

@@ -112,18 +112,18 @@ test_deny_remote_ip_blocks_any_ipv6 if {
 	count(authz_003.warn) == 0 with input as ap
 }
 
-# BUG: only the literal strings "0.0.0.0/0" and "::/0" are caught. Any prefix of
+# Regression: only the literal strings "0.0.0.0/0" and "::/0" are caught. Any prefix of
 # length 0 is every address (istiod validates with netip.ParsePrefix, which
 # accepts unmasked "10.0.0.0/0", and "::0/0" is ::/0 spelled differently; Envoy
 # matches all addresses for prefix_len 0), so these admit the whole internet
 # and pass today.
-# test_deny_any_zero_length_prefix if {
-# 	ap := _source({"ipBlocks": ["10.0.0.0/0"], "remoteIpBlocks": ["::0/0"]})
-# 	authz_003.deny == {
-# 		_any_address("ipBlocks", "10.0.0.0/0", array.concat(_src_path(0, 0), ["ipBlocks", 0])),
-# 		_any_address("remoteIpBlocks", "::0/0", array.concat(_src_path(0, 0), ["remoteIpBlocks", 0])),
-# 	} with input as ap
-# }
+test_deny_any_zero_length_prefix if {
+	ap := _source({"ipBlocks": ["10.0.0.0/0"], "remoteIpBlocks": ["::0/0"]})
+	authz_003.deny == {
+		_any_address("ipBlocks", "10.0.0.0/0", array.concat(_src_path(0, 0), ["ipBlocks", 0])),
+		_any_address("remoteIpBlocks", "::0/0", array.concat(_src_path(0, 0), ["remoteIpBlocks", 0])),
+	} with input as ap
+}
 
 test_allow_concrete_ip_blocks if {
 	_passes with input as _source({"ipBlocks": ["10.0.0.0/8"], "remoteIpBlocks": ["203.0.113.0/24", "2001:db8::/32"]})

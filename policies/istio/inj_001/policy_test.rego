@@ -122,25 +122,25 @@ test_deny_opt_out_in_revision_namespace if {
 		with data.inventory as _inv({"istio.io/rev": "1-24"})
 }
 
-# BUG: Istio opts a pod out for any non-empty value other than y/yes/true/on
+# Regression: Istio opts a pod out for any non-empty value other than y/yes/true/on
 # (case-insensitive; istio/istio pkg/kube/inject/inject.go injectRequired), so
 # "False", "no" or "off" skip the sidecar just like "false", but the rule
 # only matches the exact string "false".
-# test_deny_opt_out_value_spellings if {
-# 	every value in ["False", "FALSE", "no", "off", "n"] {
-# 		meta := _pod_meta({"sidecar.istio.io/inject": value}, {})
-# 		inj_001.deny == {_f("Deployment", _template_label)} with input as _deployment(meta)
-# 			with data.inventory as _enabled
-# 	}
-# }
+test_deny_opt_out_value_spellings if {
+	every value in ["False", "FALSE", "no", "off", "n"] {
+		meta := _pod_meta({"sidecar.istio.io/inject": value}, {})
+		inj_001.deny == {_f("Deployment", _template_label)} with input as _deployment(meta)
+			with data.inventory as _enabled
+	}
+}
 
-# BUG: the label, when present, wins over the deprecated annotation (same
+# Regression: the label, when present, wins over the deprecated annotation (same
 # injectRequired), so a pod labelled "true" gets its sidecar even with the
 # annotation "false"; the rule still denies it.
-# test_allow_label_true_overrides_annotation_false if {
-# 	meta := _pod_meta({"sidecar.istio.io/inject": "true"}, {"sidecar.istio.io/inject": "false"})
-# 	_passes with input as _deployment(meta) with data.inventory as _enabled
-# }
+test_allow_label_true_overrides_annotation_false if {
+	meta := _pod_meta({"sidecar.istio.io/inject": "true"}, {"sidecar.istio.io/inject": "false"})
+	_passes with input as _deployment(meta) with data.inventory as _enabled
+}
 
 # --- allow -------------------------------------------------------------------
 

@@ -121,7 +121,9 @@ deny contains f if {
 	)
 }
 
-_parse(k) := units.parse(_values[k][0])
+# Quantities may be YAML numbers offline (`cpu: 1`); the API server turns them
+# into strings.
+_parse(k) := units.parse(sprintf("%v", [_values[k][0]]))
 
 deny contains f if {
 	_applies

@@ -252,13 +252,13 @@ test_deny_template_proxy_override_out_of_bounds if {
 	res_001.deny == {_above("Deployment shop/api", _memory_limit, "3Gi", "2Gi", path)} with input as obj
 }
 
-# BUG: Kubernetes quantities may be YAML numbers (`cpu: 1`); read offline from
+# Regression: Kubernetes quantities may be YAML numbers (`cpu: 1`); read offline from
 # a manifest they reach the policy as numbers, units.parse fails on them and
 # the rule reports "proxyCPU value '\x01' is not a Kubernetes quantity".
-# test_allow_numeric_proxy_quantities if {
-# 	proxy := _proxy({"requests": {"cpu": 1, "memory": "128Mi"}, "limits": {"cpu": 2, "memory": "1Gi"}})
-# 	_passes with input as _pod_with({}, {}, {"containers": [_app, proxy]})
-# }
+test_allow_numeric_proxy_quantities if {
+	proxy := _proxy({"requests": {"cpu": 1, "memory": "128Mi"}, "limits": {"cpu": 2, "memory": "1Gi"}})
+	_passes with input as _pod_with({}, {}, {"containers": [_app, proxy]})
+}
 
 # The annotations the mutating webhook adds (RULES.md ISTIO-RES-001 mutation)
 # satisfy the rule.

@@ -108,13 +108,13 @@ test_allow_per_try_timeout_equal_to_timeout_single_try if {
 	_passes with input as _v1([_http("10s", {"perTryTimeout": "10s"})])
 }
 
-# BUG: `timeout: 0s` disables the route timeout (Envoy: "a value of 0 will
+# Regression: `timeout: 0s` disables the route timeout (Envoy: "a value of 0 will
 # disable the route's timeout"; lib/duration: "0s counts as unset", which
 # ISTIO-TRAFFIC-001 honours), but rule (c) compares against it as 0 and denies
 # "perTryTimeout 2s longer than its timeout 0s".
-# test_allow_per_try_timeout_with_disabled_route_timeout if {
-# 	_passes with input as _v1([_http("0s", _retries(2, "2s"))])
-# }
+test_allow_per_try_timeout_with_disabled_route_timeout if {
+	_passes with input as _v1([_http("0s", _retries(2, "2s"))])
+}
 
 # --- (b) attempts without perTryTimeout (warn) -------------------------------
 
