@@ -56,7 +56,7 @@ fmt: $(OPA) ## format Go and Rego
 
 .PHONY: bench
 bench: build $(CONFTEST) ## engine benchmarks and meshguard check vs conftest on the corpus (docs/performance.md)
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/policy/ ./pkg/manifest/
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/policy/ ./pkg/check/
 	./hack/bench-check.sh
 
 .PHONY: demo
