@@ -17,7 +17,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -189,24 +188,11 @@ func (e *Engine) Rule(id string) (*Rule, bool) {
 // Params are the effective rule parameters: defaults merged with the config.
 func (e *Engine) Params() map[string]any { return e.params }
 
-// Kinds lists every kind some rule applies to.
-func (e *Engine) Kinds() []GroupKind {
-	out := make([]GroupKind, 0, len(e.byKind))
-	for gk := range e.byKind {
-		out = append(out, gk)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
-}
-
 // Covers reports whether any rule applies to the kind.
 func (e *Engine) Covers(gk GroupKind) bool {
 	_, ok := e.byKind[gk]
 	return ok
 }
-
-// Excluded reports whether objects in the namespace are skipped.
-func (e *Engine) Excluded(namespace string) bool { return e.excluded[namespace] }
 
 // SetInventory replaces the inventory document that cross-object rules read
 // as data.inventory (see pkg/inventory). nil means an empty inventory.

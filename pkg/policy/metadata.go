@@ -24,14 +24,6 @@ const (
 // Severities, from most to least severe.
 var Severities = []string{"critical", "high", "medium", "low", "info"}
 
-// SeverityRank orders severities: critical is 0; unknown severities sort last.
-func SeverityRank(s string) int {
-	if i := slices.Index(Severities, s); i >= 0 {
-		return i
-	}
-	return len(Severities)
-}
-
 // GroupKind names an API kind independent of its version, as the rules match it.
 type GroupKind struct {
 	Group string `json:"group"`

@@ -5,7 +5,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 
@@ -106,17 +105,4 @@ func For(format string) (Outputter, error) {
 		return nil, fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 	}
 	return o, nil
-}
-
-// SortResults orders results by file, then line, then object.
-func SortResults(rs []Result) {
-	slices.SortStableFunc(rs, func(a, b Result) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return strings.Compare(a.Object.String(), b.Object.String())
-	})
 }

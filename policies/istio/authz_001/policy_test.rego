@@ -87,7 +87,7 @@ test_deny_rule_with_only_unknown_fields if {
 	authz_001.deny == {_f("foo", "allow-all", 0, "critical")} with input as ap
 }
 
-# Regression: `when: []` is an empty rule for Istio (protobuf: an empty list is unset,
+# Regression (fixed; the test keeps it fixed): `when: []` is an empty rule for Istio (protobuf: an empty list is unset,
 # and istiod's validation rejects empty `from`/`to` but accepts an empty `when`),
 # so it is the allow-all of RULES.md. The rule does not report it because
 # `not rule.when` is false for []; ISTIO-AUTHZ-002 reports it instead, as high.

@@ -112,7 +112,7 @@ test_deny_remote_ip_blocks_any_ipv6 if {
 	count(authz_003.warn) == 0 with input as ap
 }
 
-# Regression: only the literal strings "0.0.0.0/0" and "::/0" are caught. Any prefix of
+# Regression (fixed; the test keeps it fixed): only the literal strings "0.0.0.0/0" and "::/0" are caught. Any prefix of
 # length 0 is every address (istiod validates with netip.ParsePrefix, which
 # accepts unmasked "10.0.0.0/0", and "::0/0" is ::/0 spelled differently; Envoy
 # matches all addresses for prefix_len 0), so these admit the whole internet

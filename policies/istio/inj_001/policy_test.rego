@@ -122,7 +122,7 @@ test_deny_opt_out_in_revision_namespace if {
 		with data.inventory as _inv({"istio.io/rev": "1-24"})
 }
 
-# Regression: Istio opts a pod out for any non-empty value other than y/yes/true/on
+# Regression (fixed; the test keeps it fixed): Istio opts a pod out for any non-empty value other than y/yes/true/on
 # (case-insensitive; istio/istio pkg/kube/inject/inject.go injectRequired), so
 # "False", "no" or "off" skip the sidecar just like "false", but the rule
 # only matches the exact string "false".
@@ -134,7 +134,7 @@ test_deny_opt_out_value_spellings if {
 	}
 }
 
-# Regression: the label, when present, wins over the deprecated annotation (same
+# Regression (fixed; the test keeps it fixed): the label, when present, wins over the deprecated annotation (same
 # injectRequired), so a pod labelled "true" gets its sidecar even with the
 # annotation "false"; the rule still denies it.
 test_allow_label_true_overrides_annotation_false if {

@@ -252,7 +252,7 @@ test_deny_template_proxy_override_out_of_bounds if {
 	res_001.deny == {_above("Deployment shop/api", _memory_limit, "3Gi", "2Gi", path)} with input as obj
 }
 
-# Regression: Kubernetes quantities may be YAML numbers (`cpu: 1`); read offline from
+# Regression (fixed; the test keeps it fixed): Kubernetes quantities may be YAML numbers (`cpu: 1`); read offline from
 # a manifest they reach the policy as numbers, units.parse fails on them and
 # the rule reports "proxyCPU value '\x01' is not a Kubernetes quantity".
 test_allow_numeric_proxy_quantities if {

@@ -108,7 +108,7 @@ test_allow_per_try_timeout_equal_to_timeout_single_try if {
 	_passes with input as _v1([_http("10s", {"perTryTimeout": "10s"})])
 }
 
-# Regression: `timeout: 0s` disables the route timeout (Envoy: "a value of 0 will
+# Regression (fixed; the test keeps it fixed): `timeout: 0s` disables the route timeout (Envoy: "a value of 0 will
 # disable the route's timeout"; lib/duration: "0s counts as unset", which
 # ISTIO-TRAFFIC-001 honours), but rule (c) compares against it as 0 and denies
 # "perTryTimeout 2s longer than its timeout 0s".

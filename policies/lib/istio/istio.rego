@@ -23,10 +23,6 @@ in_mesh_host(host) if endswith(host, sprintf(".svc.%s", [config.params.istio.mes
 
 in_mesh_host(host) if endswith(host, sprintf(".%s", [config.params.istio.meshDomain]))
 
-in_mesh_host(host) if host == sprintf("*.%s", [config.params.istio.meshDomain])
-
-in_mesh_host(host) if host == "*.local"
-
 in_mesh_host(host) if {
 	some entries in data.inventory.objects["ServiceEntry.networking.istio.io"]
 	some entry in entries
