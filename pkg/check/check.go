@@ -38,35 +38,65 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 	}
 	files, errs := manifest.Expand(paths)
 
-	// Decode in parallel, keeping the input order.
-	out := make([]manifest.File, len(files))
+	// Decode in parallel, keeping the input order. An object of a kind that
+	// no rule covers can have no finding: its result is made here and its
+	// parse tree dropped at once (and its body too unless the inventory
+	// keeps it), so that a large input holds only what evaluation needs.
+	type decoded struct {
+		file    manifest.File
+		results []report.Result
+	}
+	out := make([]decoded, len(files))
 	parallel(len(files), workers, func(i int) {
-		out[i] = manifest.ReadFile(files[i], opts.Stdin)
+		f := manifest.ReadFile(files[i], opts.Stdin)
+		res := make([]report.Result, len(f.Docs))
+		for j := range f.Docs {
+			doc := &f.Docs[j]
+			ref := policy.RefOf(doc.Object)
+			res[j] = report.Result{File: doc.File, Line: doc.Line, Object: ref}
+			if gk := ref.GroupKind(); !engine.Covers(gk) {
+				doc.DropLines()
+				if !inventory.Tracked(gk) {
+					doc.Object = nil
+				}
+			}
+		}
+		out[i] = decoded{file: f, results: res}
 	})
 
-	var docs []manifest.Document
+	var docs []*manifest.Document
+	var results []report.Result
 	var skipped []manifest.Error
 	inv := inventory.New()
-	for _, d := range out {
-		errs = append(errs, d.Errors...)
-		skipped = append(skipped, d.Skipped...)
-		for _, doc := range d.Docs {
-			inv.Add(doc.Object)
+	for i := range out {
+		d := &out[i]
+		errs = append(errs, d.file.Errors...)
+		skipped = append(skipped, d.file.Skipped...)
+		for j := range d.file.Docs {
+			doc := &d.file.Docs[j]
+			if doc.Object != nil {
+				inv.Add(doc.Object)
+			}
 			docs = append(docs, doc)
 		}
+		results = append(results, d.results...)
+		d.results = nil
 	}
 	if err := engine.SetInventory(ctx, inv.Document()); err != nil {
 		return nil, err
 	}
 
-	results := make([]report.Result, len(docs))
 	evalErrs := make([]error, len(docs))
 	parallel(len(docs), workers, func(i int) {
 		if ctx.Err() != nil {
 			evalErrs[i] = ctx.Err()
 			return
 		}
-		doc := &docs[i]
+		doc := docs[i]
+		if !engine.Covers(results[i].Object.GroupKind()) {
+			*doc = manifest.Document{}
+			return
+		}
 		findings, err := engine.Evaluate(ctx, doc.Object)
 		if err != nil {
 			evalErrs[i] = fmt.Errorf("%s:%d: %w", doc.File, doc.Line, err)
@@ -77,7 +107,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 				findings[j].Line = doc.LineOf(findings[j].PathParts)
 			}
 		}
-		results[i] = report.Result{File: doc.File, Line: doc.Line, Object: policy.RefOf(doc.Object), Findings: findings}
+		results[i].Findings = findings
 		*doc = manifest.Document{} // keep no parsed object past its evaluation
 	})
 	if err := errors.Join(evalErrs...); err != nil {

@@ -39,6 +39,10 @@ type Document struct {
 	node *yaml.Node
 }
 
+// DropLines releases the parse tree kept for LineOf, which then returns 0.
+// Callers that know no finding will need a line use it to save memory.
+func (d *Document) DropLines() { d.node = nil }
+
 // LineOf returns the line of the field at path (keys and indices, as in a
 // finding's path), or of its nearest existing parent; 0 when unknown.
 func (d *Document) LineOf(path []any) int {
