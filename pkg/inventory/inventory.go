@@ -78,6 +78,20 @@ func (inv *Inventory) Add(obj map[string]any) bool {
 	return true
 }
 
+// KeyOf is where an object of a tracked kind sits in the inventory document
+// (the key of Engine.PutInventory); ok is false for other kinds and for
+// objects without a name.
+func KeyOf(ref policy.ObjectRef) (key []string, ok bool) {
+	gk := ref.GroupKind()
+	if !Tracked(gk) || ref.Name == "" {
+		return nil, false
+	}
+	if gk.Group == "" && gk.Kind == "Namespace" {
+		return []string{"namespaces", ref.Name}, true
+	}
+	return []string{"objects", Key(gk), ref.Namespace, ref.Name}, true
+}
+
 // Document is the inventory as data.inventory.
 func (inv *Inventory) Document() map[string]any {
 	objects := make(map[string]any, len(inv.objects))

@@ -39,6 +39,11 @@ type Options struct {
 	Dirs []string
 	// Config is the user's configuration; nil means the defaults.
 	Config *Config
+	// NoInventory says that the state of the other objects is unknown (the
+	// webhook without a cluster): rules that judge an object by what else
+	// exists stay silent instead of assuming nothing else exists. Policies
+	// read it as data.meshguard.lib.kube.inventory_known.
+	NoInventory bool
 }
 
 // ForbiddenBuiltins are removed from the capabilities the bundle is compiled
@@ -55,7 +60,8 @@ type Engine struct {
 	revision    string
 	rules       []*Rule
 	byID        map[string]*Rule
-	byKind      map[GroupKind]*kindQuery
+	byKind      map[opKind]*kindQuery // validation queries
+	mutations   map[GroupKind]*kindQuery
 	store       storage.Store
 	params      map[string]any
 	enforcement map[string]Action
@@ -66,6 +72,13 @@ type binding struct {
 	name   string
 	rule   *Rule
 	action Action
+}
+
+// opKind keys the validation queries: the rules for a kind differ by
+// admission operation (DELETE judges only rules that protect objects).
+type opKind struct {
+	GroupKind
+	op string
 }
 
 type kindQuery struct {
@@ -128,7 +141,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		revision:    strings.Join(revisions, "+"),
 		rules:       rules,
 		byID:        map[string]*Rule{},
-		byKind:      map[GroupKind]*kindQuery{},
+		byKind:      map[opKind]*kindQuery{},
+		mutations:   map[GroupKind]*kindQuery{},
 		enforcement: cfg.Enforcement,
 		excluded:    map[string]bool{},
 	}
@@ -156,7 +170,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		userParams = map[string]any{}
 	}
 	// engine.indexed tells policies that the kind guard already ran here.
-	meshguard := map[string]any{"config": userParams, "engine": map[string]any{"indexed": true}}
+	meshguard := map[string]any{"config": userParams, "engine": map[string]any{"indexed": true, "inventory": !opts.NoInventory}}
 	if err := e.write(ctx, storage.Path{"meshguard"}, meshguard); err != nil {
 		return nil, err
 	}
@@ -188,9 +202,20 @@ func (e *Engine) Rule(id string) (*Rule, bool) {
 // Params are the effective rule parameters: defaults merged with the config.
 func (e *Engine) Params() map[string]any { return e.params }
 
-// Covers reports whether any rule applies to the kind.
-func (e *Engine) Covers(gk GroupKind) bool {
-	_, ok := e.byKind[gk]
+// Covers reports whether any rule judges the kind on CREATE (what offline
+// checks ask).
+func (e *Engine) Covers(gk GroupKind) bool { return e.CoversOp(gk, OpCreate) }
+
+// CoversOp reports whether any rule judges the kind for the admission
+// operation.
+func (e *Engine) CoversOp(gk GroupKind, op string) bool {
+	_, ok := e.byKind[opKind{gk, op}]
+	return ok
+}
+
+// Mutates reports whether any rule has defaults to add to objects of the kind.
+func (e *Engine) Mutates(gk GroupKind) bool {
+	_, ok := e.mutations[gk]
 	return ok
 }
 
@@ -201,6 +226,46 @@ func (e *Engine) SetInventory(ctx context.Context, doc map[string]any) error {
 		doc = map[string]any{"namespaces": map[string]any{}, "objects": map[string]any{}}
 	}
 	return e.write(ctx, storage.Path{"inventory"}, doc)
+}
+
+// PutInventory adds or replaces one object of the inventory, for callers
+// that keep it current one change at a time (the webhook's informers). The
+// object must be of a kind inventory.Tracked accepts; key is its place in
+// the document: ["namespaces", name] or ["objects", "<Kind>.<group>", ns, name].
+func (e *Engine) PutInventory(ctx context.Context, key []string, obj map[string]any) error {
+	return e.upsert(ctx, append(storage.Path{"inventory"}, key...), obj)
+}
+
+// DeleteInventory removes one object of the inventory; a missing one is not
+// an error.
+func (e *Engine) DeleteInventory(ctx context.Context, key []string) error {
+	p := append(storage.Path{"inventory"}, key...)
+	err := storage.WriteOne(ctx, e.store, storage.RemoveOp, p, nil)
+	if err != nil && !storage.IsNotFound(err) {
+		return fmt.Errorf("removing %s from the policy store: %w", p, err)
+	}
+	return nil
+}
+
+// upsert writes v at p, creating the parent objects that are missing.
+func (e *Engine) upsert(ctx context.Context, p storage.Path, v any) error {
+	txn, err := e.store.NewTransaction(ctx, storage.WriteParams)
+	if err != nil {
+		return err
+	}
+	for i := 2; i < len(p); i++ {
+		if _, err := e.store.Read(ctx, txn, p[:i]); storage.IsNotFound(err) {
+			if err := e.store.Write(ctx, txn, storage.AddOp, p[:i], map[string]any{}); err != nil {
+				e.store.Abort(ctx, txn)
+				return fmt.Errorf("writing %s to the policy store: %w", p[:i], err)
+			}
+		}
+	}
+	if err := e.store.Write(ctx, txn, storage.AddOp, p, v); err != nil {
+		e.store.Abort(ctx, txn)
+		return fmt.Errorf("writing %s to the policy store: %w", p, err)
+	}
+	return e.store.Commit(ctx, txn)
 }
 
 func (e *Engine) write(ctx context.Context, p storage.Path, v any) error {
@@ -292,41 +357,94 @@ func compile(modules []*ast.Module) (*ast.Compiler, error) {
 }
 
 func (e *Engine) prepare(ctx context.Context, c *ast.Compiler) error {
-	byKind := map[GroupKind][]*Rule{}
+	kinds := map[GroupKind][]*Rule{}
+	var order []GroupKind
 	for _, r := range e.rules {
 		for _, k := range r.Kinds {
-			if !slices.Contains(byKind[k.GroupKind], r) {
-				byKind[k.GroupKind] = append(byKind[k.GroupKind], r)
+			if _, seen := kinds[k.GroupKind]; !seen {
+				order = append(order, k.GroupKind)
+			}
+			if !slices.Contains(kinds[k.GroupKind], r) {
+				kinds[k.GroupKind] = append(kinds[k.GroupKind], r)
 			}
 		}
 	}
-	for gk, rules := range byKind {
-		kq := &kindQuery{}
-		var body []string
-		for i, r := range rules {
-			if r.hasDeny {
-				b := binding{name: fmt.Sprintf("d%d", i), rule: r, action: ActionDeny}
-				kq.bindings = append(kq.bindings, b)
-				body = append(body, fmt.Sprintf("%s := %s.deny", b.name, r.Package))
+	for _, gk := range order {
+		// One prepared query per distinct rule set: CREATE and UPDATE
+		// usually share theirs.
+		bySet := map[string]*kindQuery{}
+		for _, op := range []string{OpCreate, OpUpdate, OpDelete} {
+			var rules []*Rule
+			var ids []string
+			for _, r := range kinds[gk] {
+				if r.Judges(op) {
+					rules = append(rules, r)
+					ids = append(ids, r.ID)
+				}
 			}
-			if r.hasWarn {
-				b := binding{name: fmt.Sprintf("w%d", i), rule: r, action: ActionWarn}
-				kq.bindings = append(kq.bindings, b)
-				body = append(body, fmt.Sprintf("%s := %s.warn", b.name, r.Package))
+			if len(rules) == 0 {
+				continue
+			}
+			set := strings.Join(ids, ",")
+			kq := bySet[set]
+			if kq == nil {
+				var err error
+				if kq, err = e.prepareKind(ctx, c, gk, rules, false); err != nil {
+					return err
+				}
+				bySet[set] = kq
+			}
+			e.byKind[opKind{gk, op}] = kq
+		}
+		var mutating []*Rule
+		for _, r := range kinds[gk] {
+			if r.Mutates {
+				mutating = append(mutating, r)
 			}
 		}
-		pq, err := rego.New(
-			rego.Query(strings.Join(body, "; ")),
-			rego.Compiler(c),
-			rego.Store(e.store),
-		).PrepareForEval(ctx)
-		if err != nil {
-			return fmt.Errorf("preparing the query for %s: %w", gk, err)
+		if len(mutating) > 0 {
+			kq, err := e.prepareKind(ctx, c, gk, mutating, true)
+			if err != nil {
+				return err
+			}
+			e.mutations[gk] = kq
 		}
-		kq.query = pq
-		e.byKind[gk] = kq
 	}
 	return nil
+}
+
+// prepareKind prepares one query that reads the decisions (or, with mutate,
+// the mutations) of the given rules, each bound to its own variable.
+func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind, rules []*Rule, mutate bool) (*kindQuery, error) {
+	kq := &kindQuery{}
+	var body []string
+	add := func(name string, r *Rule, action Action, decision string) {
+		kq.bindings = append(kq.bindings, binding{name: name, rule: r, action: action})
+		body = append(body, fmt.Sprintf("%s := %s.%s", name, r.Package, decision))
+	}
+	for i, r := range rules {
+		switch {
+		case mutate:
+			add(fmt.Sprintf("m%d", i), r, "", "mutate")
+		default:
+			if r.hasDeny {
+				add(fmt.Sprintf("d%d", i), r, ActionDeny, "deny")
+			}
+			if r.hasWarn {
+				add(fmt.Sprintf("w%d", i), r, ActionWarn, "warn")
+			}
+		}
+	}
+	pq, err := rego.New(
+		rego.Query(strings.Join(body, "; ")),
+		rego.Compiler(c),
+		rego.Store(e.store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
+	}
+	kq.query = pq
+	return kq, nil
 }
 
 func (e *Engine) queryValue(ctx context.Context, c *ast.Compiler, q string) (map[string]any, error) {

@@ -128,7 +128,7 @@ func TestAdmissionReviewInputGivesTheSameVerdict(t *testing.T) {
 	}
 	v, err := ast.InterfaceToValue(review)
 	require.NoError(t, err)
-	viaReview, err := e.EvaluateInput(t.Context(), policy.RefOf(obj), v)
+	viaReview, err := e.EvaluateInput(t.Context(), policy.RefOf(obj), policy.OpCreate, v)
 	require.NoError(t, err)
 	assert.Equal(t, direct, viaReview)
 	require.Len(t, direct, 1)
@@ -240,10 +240,11 @@ func TestBadPoliciesFailToLoadWithAClearError(t *testing.T) {
 		{"http.send is removed", meta("X-NET-001") + "package x\n\ndeny contains \"x\" if http.send({\"method\": \"GET\", \"url\": \"http://x\"})\n", "undefined function http.send (meshguard removes http.send: policies may not use the network or the host)"},
 		{"net.lookup_ip_addr is removed", meta("X-NET-002") + "package x\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "meshguard removes net.lookup_ip_addr"},
 		{"opa.runtime is removed", meta("X-NET-003") + "package x\n\ndeny contains \"x\" if opa.runtime().env\n", "meshguard removes opa.runtime"},
-		{"deny without METADATA", "package x\n\ndeny contains \"x\" if input.kind == \"Pod\"\n", "data.x defines deny or warn but has no package METADATA with custom.id"},
+		{"deny without METADATA", "package x\n\ndeny contains \"x\" if input.kind == \"Pod\"\n", "data.x defines deny, warn or mutate but has no package METADATA with custom.id"},
 		{"a bad severity", "# METADATA\n# title: T\n# custom:\n#   id: X-A-001\n#   version: 1.0.0\n#   severity: huge\n#   action: deny\n#   kinds: [{group: \"\", kind: Pod}]\npackage x\n\ndeny contains \"x\" if true\n", `custom.severity "huge" is not one of`},
 		{"no kinds", "# METADATA\n# title: T\n# custom:\n#   id: X-A-001\n#   version: 1.0.0\n#   severity: low\n#   action: deny\npackage x\n\ndeny contains \"x\" if true\n", "custom.kinds is missing or empty"},
 		{"a duplicate id", meta("ISTIO-MTLS-001") + "package x\n\ndeny contains \"x\" if true\n", "rule id ISTIO-MTLS-001 is used by both"},
+		{"an unknown operation", "# METADATA\n# title: T\n# custom:\n#   id: X-A-001\n#   version: 1.0.0\n#   severity: low\n#   action: deny\n#   operations: [CREATE, PATCH]\n#   kinds: [{group: \"\", kind: Pod}]\npackage x\n\ndeny contains \"x\" if true\n", "custom.operations: PATCH is not one of CREATE, UPDATE, DELETE"},
 		{"a syntax error names the file", "package x\n\ndeny contains if {\n", "policy.rego:"},
 	}
 	for _, tt := range tests {
@@ -359,4 +360,143 @@ func ExampleEngine() {
 		fmt.Println(f.Rule, f.Action, f.Severity, f.Path)
 	}
 	// Output: ISTIO-MTLS-001 deny high spec.mtls.mode
+}
+
+// A rule judges the operations in its METADATA (CREATE and UPDATE when it
+// lists none); a rule with `mutate` lists the defaults an object lacks.
+func TestOperationsAndMutations(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "protect.rego", `# METADATA
+# title: Keep managed objects
+# custom:
+#   id: X-KEEP-001
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   operations: [DELETE]
+#   kinds: [{group: "", kind: ConfigMap}]
+package x.keep
+
+deny contains "managed" if input.metadata.labels.managed == "yes"
+`)
+	writePolicy(t, dir, "label.rego", `# METADATA
+# title: Team label
+# custom:
+#   id: X-TEAM-001
+#   version: 1.2.0
+#   severity: low
+#   action: warn
+#   kinds: [{group: "", kind: ConfigMap}]
+package x.team
+
+warn contains "no team" if not input.metadata.labels.team
+
+mutate contains {"path": ["metadata", "labels", "team"], "value": "platform"} if not input.metadata.labels.team
+
+mutate contains {"path": ["data", "n"], "value": 3} if not input.data.n
+
+bad contains 1 if false
+`)
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	keep, ok := e.Rule("X-KEEP-001")
+	require.True(t, ok)
+	assert.Equal(t, []string{"DELETE"}, keep.Operations)
+	assert.False(t, keep.Mutates)
+	team, _ := e.Rule("X-TEAM-001")
+	assert.Equal(t, policy.DefaultOperations, team.Operations)
+	assert.True(t, team.Mutates)
+
+	cm := policy.GroupKind{Kind: "ConfigMap"}
+	assert.True(t, e.CoversOp(cm, policy.OpCreate))
+	assert.True(t, e.CoversOp(cm, policy.OpDelete))
+	assert.True(t, e.Mutates(cm))
+	assert.False(t, e.Mutates(policy.GroupKind{Kind: "Pod"}))
+
+	obj := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c", "namespace": "a", "labels": map[string]any{"managed": "yes"}}}
+	v, err := ast.InterfaceToValue(obj)
+	require.NoError(t, err)
+	onCreate, err := e.EvaluateInput(t.Context(), policy.RefOf(obj), policy.OpCreate, v)
+	require.NoError(t, err)
+	require.Len(t, onCreate, 1)
+	assert.Equal(t, "X-TEAM-001", onCreate[0].Rule, "the DELETE rule does not judge CREATE")
+	onDelete, err := e.EvaluateInput(t.Context(), policy.RefOf(obj), policy.OpDelete, v)
+	require.NoError(t, err)
+	require.Len(t, onDelete, 1)
+	assert.Equal(t, "X-KEEP-001", onDelete[0].Rule, "only the DELETE rule judges DELETE")
+
+	ms, err := e.Mutations(t.Context(), obj)
+	require.NoError(t, err)
+	assert.Equal(t, []policy.Mutation{
+		{Rule: "X-TEAM-001", Version: "1.2.0", Path: []any{"data", "n"}, Value: int64(3)},
+		{Rule: "X-TEAM-001", Version: "1.2.0", Path: []any{"metadata", "labels", "team"}, Value: "platform"},
+	}, ms)
+
+	excluded := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c", "namespace": "kube-system"}}
+	ms, err = e.Mutations(t.Context(), excluded)
+	require.NoError(t, err)
+	assert.Empty(t, ms, "excluded namespaces are not mutated")
+}
+
+func TestMalformedMutationIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "m.rego", `# METADATA
+# title: T
+# custom:
+#   id: X-MUT-001
+#   version: 1.0.0
+#   severity: low
+#   action: warn
+#   kinds: [{group: "", kind: ConfigMap}]
+package x.m
+
+warn contains "w" if false
+
+mutate contains {"value": 1} if true
+`)
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	_, err := e.Mutations(t.Context(), map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"}})
+	var ee *policy.EvalError
+	require.ErrorAs(t, err, &ee)
+	assert.Contains(t, err.Error(), "data.x.m.mutate returned a mutation without a path array")
+}
+
+// The webhook keeps the inventory current one object at a time; a Namespace
+// put there decides whether a Deployment gets a sidecar, and deleting it
+// takes that back.
+func TestPutAndDeleteInventory(t *testing.T) {
+	e := newEngine(t, policy.Options{})
+	deploy := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "web"}}}}}}
+	rules := func() []string {
+		fs, err := e.Evaluate(t.Context(), deploy)
+		require.NoError(t, err)
+		var ids []string
+		for _, f := range fs {
+			ids = append(ids, f.Rule)
+		}
+		return ids
+	}
+	assert.NotContains(t, rules(), "ISTIO-RES-001")
+	ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "shop", "labels": map[string]any{"istio-injection": "enabled"}}}
+	require.NoError(t, e.PutInventory(t.Context(), []string{"namespaces", "shop"}, ns))
+	assert.Contains(t, rules(), "ISTIO-RES-001")
+	require.NoError(t, e.PutInventory(t.Context(), []string{"objects", "PeerAuthentication.security.istio.io", "shop", "default"}, map[string]any{"spec": map[string]any{}}))
+	require.NoError(t, e.DeleteInventory(t.Context(), []string{"namespaces", "shop"}))
+	assert.NotContains(t, rules(), "ISTIO-RES-001")
+	require.NoError(t, e.DeleteInventory(t.Context(), []string{"namespaces", "never-there"}), "deleting a missing object is not an error")
+}
+
+// Without a cluster, an UNSET PeerAuthentication is not judged by parents the
+// engine cannot see.
+func TestNoInventorySilencesInheritance(t *testing.T) {
+	pa := map[string]any{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": map[string]any{"name": "default", "namespace": "shop"}, "spec": map[string]any{}}
+	with := newEngine(t, policy.Options{})
+	fs, err := with.Evaluate(t.Context(), pa)
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	assert.Equal(t, policy.ActionWarn, fs[0].Action)
+	without := newEngine(t, policy.Options{NoInventory: true})
+	fs, err = without.Evaluate(t.Context(), pa)
+	require.NoError(t, err)
+	assert.Empty(t, fs)
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -83,10 +84,10 @@ func (e *EvalError) Error() string {
 func (e *EvalError) Unwrap() error { return e.Err }
 
 // Evaluate judges one decoded object (the object itself, as written in YAML)
-// against every rule whose kinds include the object's kind.
+// as on CREATE, against every rule whose kinds include the object's kind.
 func (e *Engine) Evaluate(ctx context.Context, obj map[string]any) ([]Finding, error) {
 	ref := RefOf(obj)
-	kq, ok := e.byKind[ref.GroupKind()]
+	kq, ok := e.byKind[opKind{ref.GroupKind(), OpCreate}]
 	if !ok || e.excluded[ref.Namespace] {
 		return nil, nil
 	}
@@ -99,13 +100,132 @@ func (e *Engine) Evaluate(ctx context.Context, obj map[string]any) ([]Finding, e
 
 // EvaluateInput judges an object given as a ready OPA input value: the object
 // itself or an AdmissionReview around it. ref names the object under
-// judgement.
-func (e *Engine) EvaluateInput(ctx context.Context, ref ObjectRef, input ast.Value) ([]Finding, error) {
-	kq, ok := e.byKind[ref.GroupKind()]
+// judgement and op is the admission operation (OpCreate, OpUpdate or
+// OpDelete): only the rules that judge op are evaluated.
+func (e *Engine) EvaluateInput(ctx context.Context, ref ObjectRef, op string, input ast.Value) ([]Finding, error) {
+	kq, ok := e.byKind[opKind{ref.GroupKind(), op}]
 	if !ok || e.excluded[ref.Namespace] {
 		return nil, nil
 	}
 	return e.eval(ctx, kq, ref, input)
+}
+
+// Excluded reports whether the namespace is left alone by every rule.
+func (e *Engine) Excluded(namespace string) bool { return e.excluded[namespace] }
+
+// Mutation is a default that a rule says the object lacks: Value belongs at
+// Path when nothing is there. Applying it never overwrites a value (see
+// pkg/mutate).
+type Mutation struct {
+	Rule    string `json:"rule"`
+	Version string `json:"version"`
+	// Path is keys (string) and indices (int) from the object's root.
+	Path  []any `json:"path"`
+	Value any   `json:"value"`
+}
+
+// Mutations returns the defaults the rules would add to a decoded object.
+func (e *Engine) Mutations(ctx context.Context, obj map[string]any) ([]Mutation, error) {
+	ref := RefOf(obj)
+	if _, ok := e.mutations[ref.GroupKind()]; !ok || e.excluded[ref.Namespace] {
+		return nil, nil
+	}
+	v, err := ast.InterfaceToValue(obj)
+	if err != nil {
+		return nil, &EvalError{Object: ref, Err: fmt.Errorf("converting input: %w", err)}
+	}
+	return e.MutationsInput(ctx, ref, v)
+}
+
+// MutationsInput is Mutations for a ready OPA input value (the object or an
+// AdmissionReview around it).
+func (e *Engine) MutationsInput(ctx context.Context, ref ObjectRef, input ast.Value) ([]Mutation, error) {
+	kq, ok := e.mutations[ref.GroupKind()]
+	if !ok || e.excluded[ref.Namespace] {
+		return nil, nil
+	}
+	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
+	if len(rs) == 0 {
+		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the mutation query was undefined")}
+	}
+	var out []Mutation
+	for _, b := range kq.bindings {
+		set, ok := rs[0].Bindings[b.name].([]any)
+		if !ok {
+			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.mutate is not a set", b.rule.Package)}
+		}
+		for _, raw := range set {
+			m, err := mutationOf(b.rule, raw)
+			if err != nil {
+				return nil, &EvalError{Object: ref, Err: err}
+			}
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Rule != out[j].Rule {
+			return out[i].Rule < out[j].Rule
+		}
+		return FormatPath(out[i].Path) < FormatPath(out[j].Path)
+	})
+	return out, nil
+}
+
+func mutationOf(r *Rule, raw any) (Mutation, error) {
+	m := Mutation{Rule: r.ID, Version: r.Version}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return m, fmt.Errorf("%s.mutate returned %T, want {\"path\": [...], \"value\": ...}", r.Package, raw)
+	}
+	path, ok := obj["path"].([]any)
+	if !ok || len(path) == 0 {
+		return m, fmt.Errorf("%s.mutate returned a mutation without a path array", r.Package)
+	}
+	for _, p := range path {
+		switch v := p.(type) {
+		case string:
+			m.Path = append(m.Path, v)
+		case json.Number:
+			i, err := v.Int64()
+			if err != nil || i < 0 {
+				return m, fmt.Errorf("%s.mutate: path element %s is not an index", r.Package, v)
+			}
+			m.Path = append(m.Path, int(i))
+		default:
+			return m, fmt.Errorf("%s.mutate: path element %v is neither a key nor an index", r.Package, p)
+		}
+	}
+	value, ok := obj["value"]
+	if !ok {
+		return m, fmt.Errorf("%s.mutate returned a mutation of %s without a value", r.Package, FormatPath(m.Path))
+	}
+	m.Value = plainNumbers(value)
+	return m, nil
+}
+
+// plainNumbers turns the json.Number values of a Rego result into int64 or
+// float64, as decoded YAML has them.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = plainNumbers(e)
+		}
+	}
+	return v
 }
 
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {

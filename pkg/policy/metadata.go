@@ -54,6 +54,13 @@ type Rule struct {
 	Since       string      `json:"since,omitempty"`
 	Kinds       []KindMatch `json:"kinds"`
 	Remediation string      `json:"remediation,omitempty"`
+	// Operations are the admission operations the rule judges (METADATA
+	// custom.operations; default CREATE and UPDATE). A rule that protects
+	// objects from deletion lists DELETE and is then given the old object.
+	Operations []string `json:"operations"`
+	// Mutates is true when the package also defines `mutate`: the defaults
+	// the mutating webhook (and `check --fix`) add when they are absent.
+	Mutates bool `json:"mutates,omitempty"`
 	// Package is the Rego package, e.g. data.meshguard.istio.mtls_001.
 	Package string `json:"package"`
 	// File is where the package is defined.
@@ -61,6 +68,19 @@ type Rule struct {
 
 	hasDeny, hasWarn bool
 }
+
+// The admission operations a rule can judge.
+const (
+	OpCreate = "CREATE"
+	OpUpdate = "UPDATE"
+	OpDelete = "DELETE"
+)
+
+// DefaultOperations are judged when a rule's METADATA lists none.
+var DefaultOperations = []string{OpCreate, OpUpdate}
+
+// Judges reports whether the rule judges the admission operation.
+func (r *Rule) Judges(op string) bool { return slices.Contains(r.Operations, op) }
 
 var (
 	ruleIDPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
@@ -103,7 +123,7 @@ func rulesFromCompiler(c *ast.Compiler) ([]*Rule, error) {
 					name = string(v)
 				}
 			}
-			if name == "deny" || name == "warn" {
+			if name == "deny" || name == "warn" || name == "mutate" {
 				if decisions[pkg] == nil {
 					decisions[pkg] = map[string]bool{}
 				}
@@ -119,10 +139,10 @@ func rulesFromCompiler(c *ast.Compiler) ([]*Rule, error) {
 	for _, pkg := range pkgs {
 		r := byPkg[pkg]
 		if r == nil {
-			errs = append(errs, fmt.Sprintf("%s defines deny or warn but has no package METADATA with custom.id", pkg))
+			errs = append(errs, fmt.Sprintf("%s defines deny, warn or mutate but has no package METADATA with custom.id", pkg))
 			continue
 		}
-		r.hasDeny, r.hasWarn = decisions[pkg]["deny"], decisions[pkg]["warn"]
+		r.hasDeny, r.hasWarn, r.Mutates = decisions[pkg]["deny"], decisions[pkg]["warn"], decisions[pkg]["mutate"]
 	}
 
 	seen := map[string]string{}
@@ -179,6 +199,27 @@ func ruleFromAnnotations(a *ast.Annotations) (*Rule, error) {
 	case ActionDeny, ActionWarn, ActionAudit:
 	default:
 		problems = append(problems, fmt.Sprintf("custom.action %q is not one of deny, warn, audit", r.Action))
+	}
+	switch ops := a.Custom["operations"].(type) {
+	case nil:
+		r.Operations = slices.Clone(DefaultOperations)
+	case []any:
+		for _, o := range ops {
+			s, _ := o.(string)
+			switch s {
+			case OpCreate, OpUpdate, OpDelete:
+				if !slices.Contains(r.Operations, s) {
+					r.Operations = append(r.Operations, s)
+				}
+			default:
+				problems = append(problems, fmt.Sprintf("custom.operations: %v is not one of CREATE, UPDATE, DELETE", o))
+			}
+		}
+		if len(ops) == 0 {
+			problems = append(problems, "custom.operations is empty (leave it out for CREATE and UPDATE)")
+		}
+	default:
+		problems = append(problems, "custom.operations is not a list")
 	}
 	kinds, ok := a.Custom["kinds"].([]any)
 	if !ok || len(kinds) == 0 {

@@ -75,6 +75,7 @@ warn contains f if {
 	_applies
 	_mode == "UNSET"
 	not _mesh_wide
+	kube.inventory_known
 	[decider, mode] := _inherited
 	mode != "STRICT"
 	f := finding.new(

@@ -126,6 +126,12 @@ test_deny_mesh_wide_unset_ignores_inventory if {
 
 # --- inherited UNSET (warn) --------------------------------------------------
 
+# Without a cluster (webhook --standalone) the parents are unknown: no guess.
+test_allow_unset_mode_when_inventory_unknown if {
+	count(mtls_001.warn) == 0 with input as _pa("payments", "default", {})
+		with data.meshguard.engine.inventory as false
+}
+
 test_warn_unset_mode_inherits_istio_default if {
 	mtls_001.warn == {_f(
 		"ISTIO-MTLS-001: PeerAuthentication payments/default sets no mtls.mode and inherits PERMISSIVE from Istio's default (no mesh-wide PeerAuthentication); set STRICT",

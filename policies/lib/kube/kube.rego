@@ -90,6 +90,12 @@ default pod_annotations := {}
 
 pod_annotations := pod_meta.annotations
 
+# False only when the engine says the other objects are unknown (the webhook
+# without a cluster): rules that judge by what else exists then stay silent.
+default inventory_known := true
+
+inventory_known := false if data.meshguard.engine.inventory == false
+
 # The Namespace object of the object under judgement, from the inventory
 # (offline: when the Namespace is among the inputs; in the cluster: the cache).
 namespace_object := data.inventory.namespaces[namespace]

@@ -89,6 +89,12 @@ test_indexed_only_when_engine_says_true if {
 	not kube.indexed with data.meshguard.engine.indexed as false
 }
 
+test_inventory_known_unless_engine_says_false if {
+	kube.inventory_known
+	kube.inventory_known with data.meshguard.engine.inventory as true
+	not kube.inventory_known with data.meshguard.engine.inventory as false
+}
+
 test_applies_matches_group_and_kind if {
 	kinds := [{"group": "", "kind": "Pod"}, {"group": "apps", "kind": "Deployment", "versions": ["v1"]}]
 	kube.applies(_chain(kinds)) with input as _deployment
