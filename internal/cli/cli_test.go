@@ -142,7 +142,7 @@ func TestCheckJSON(t *testing.T) {
 	require.Len(t, got.Results[0].Findings, 1)
 	f := got.Results[0].Findings[0]
 	assert.Equal(t, "ISTIO-MTLS-001", f.Rule)
-	assert.Equal(t, "1.0.0", f.Version)
+	assert.Equal(t, "1.1.0", f.Version)
 	assert.Equal(t, "high", f.Severity)
 	assert.Equal(t, "deny", f.Action)
 	assert.Equal(t, "spec.mtls.mode", f.Path)

@@ -6,10 +6,33 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/rest"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/meshguard/meshguard/pkg/admission"
+	"github.com/meshguard/meshguard/pkg/policy"
+)
+
+// Paths of the webhook endpoints.
+const (
+	PathValidate = "/validate"
+	PathMutate   = "/mutate"
 )
 
 // Options configure Run. The zero value of every field has a safe default.
@@ -37,7 +60,180 @@ type Options struct {
 	Logger logr.Logger
 }
 
+func (o *Options) defaults() error {
+	if o.Port == 0 {
+		o.Port = 9443
+	}
+	if o.MetricsAddr == "" {
+		o.MetricsAddr = ":8080"
+	}
+	if o.HealthAddr == "" {
+		o.HealthAddr = ":8081"
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
+	}
+	if o.CertDir == "" {
+		return errors.New("a certificate directory is required (--cert-dir with tls.crt and tls.key): the webhook serves HTTPS only")
+	}
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
+			return fmt.Errorf("serving certificate: %w", err)
+		}
+	}
+	if !o.Standalone && o.RestConfig == nil {
+		return errors.New("no cluster configuration: give --kubeconfig, run in a cluster, or use --standalone")
+	}
+	return nil
+}
+
+// TLSConfig is applied to the webhook listener: TLS 1.2 or later and, for
+// TLS 1.2, AEAD cipher suites with forward secrecy only (TLS 1.3 suites are
+// all AEAD).
+func TLSConfig(c *tls.Config) {
+	c.MinVersion = tls.VersionTLS12
+	c.CipherSuites = []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	}
+}
+
 // Run serves until ctx is cancelled, then drains in-flight requests.
 func Run(ctx context.Context, opts Options) error {
-	return errors.New("server.Run: not implemented yet")
+	if err := opts.defaults(); err != nil {
+		return err
+	}
+	log := opts.Logger
+
+	var cfg *policy.Config
+	if opts.ConfigFile != "" {
+		var err error
+		if cfg, err = policy.LoadConfig(opts.ConfigFile); err != nil {
+			return err
+		}
+	}
+	engine, err := policy.New(ctx, policy.Options{Dirs: opts.Dirs, NoBuiltin: opts.NoBuiltin, Config: cfg, NoInventory: opts.Standalone})
+	if err != nil {
+		return err
+	}
+	log.Info("policy bundle loaded", "bundleRevision", engine.Revision(), "rules", len(engine.Rules()))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := admission.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	metrics.SetBundle(engine.Revision())
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	hopts := admission.Options{
+		Engine:  func() *policy.Engine { return engine },
+		Metrics: metrics,
+		Logger:  log.WithName("decision"),
+	}
+	var inv *clusterInventory
+	if opts.Standalone {
+		log.Info("standalone: no cluster, so rules that judge an object by other objects (namespace labels, inherited mTLS modes) are off")
+	} else {
+		if inv, err = newClusterInventory(opts.RestConfig, engine, log.WithName("inventory")); err != nil {
+			return fmt.Errorf("watching the cluster: %w", err)
+		}
+		hopts.Namespaces = inv
+	}
+	validator, err := admission.NewValidator(hopts)
+	if err != nil {
+		return err
+	}
+	mutator, err := admission.NewMutator(hopts)
+	if err != nil {
+		return err
+	}
+
+	wh := webhook.NewServer(webhook.Options{
+		Host:    opts.Host,
+		Port:    opts.Port,
+		CertDir: opts.CertDir,
+		TLSOpts: []func(*tls.Config){TLSConfig},
+	})
+	logc := func(base logr.Logger, req *cradmission.Request) logr.Logger { return log.WithName("webhook") }
+	wh.Register(PathValidate, &cradmission.Webhook{Handler: validator, LogConstructor: logc})
+	wh.Register(PathMutate, &cradmission.Webhook{Handler: mutator, LogConstructor: logc})
+	started := wh.StartedChecker()
+
+	health := http.NewServeMux()
+	health.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	health.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := started(r); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if inv != nil && !inv.synced.Load() {
+			http.Error(w, "not ready: the inventory cache has not synced", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	serve := func(name, addr string, h http.Handler) {
+		if addr == "0" {
+			return
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs <- fmt.Errorf("%s listener: %w", name, err)
+			cancel()
+			return
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		wg.Go(func() {
+			<-ctx.Done()
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = srv.Shutdown(sctx)
+		})
+		wg.Go(func() {
+			log.Info("serving "+name, "address", ln.Addr().String())
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("%s server: %w", name, err)
+				cancel()
+			}
+		})
+	}
+	serve("health probes", opts.HealthAddr, health)
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, crmetrics.Registry}, promhttp.HandlerOpts{}))
+	serve("metrics", opts.MetricsAddr, metricsMux)
+
+	if inv != nil {
+		wg.Go(func() {
+			if err := inv.run(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("inventory: %w", err)
+				cancel()
+			}
+		})
+	}
+	wg.Go(func() {
+		if err := wh.Start(ctx); err != nil {
+			errs <- fmt.Errorf("webhook server: %w", err)
+			cancel()
+		}
+	})
+
+	<-ctx.Done()
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }

@@ -10,7 +10,7 @@
 #   when that resolves to PERMISSIVE or DISABLE.
 # custom:
 #   id: ISTIO-MTLS-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: high
 #   action: deny
 #   since: 2026.11.0
@@ -110,4 +110,13 @@ _root := _namespace_mode(istio.root_namespace)
 
 _root := ["Istio's default (no mesh-wide PeerAuthentication)", "PERMISSIVE"] if {
 	not _namespace_mode(istio.root_namespace)
+}
+
+# Mutation (RULES.md): STRICT on a namespace-wide or mesh-wide policy that
+# sets no mode. An explicit mode, UNSET included, is the user's and is kept;
+# a workload policy without a mode inherits and is left alone.
+mutate contains {"path": ["spec", "mtls", "mode"], "value": "STRICT"} if {
+	_applies
+	not istio.has_selector(_spec)
+	object.get(_spec, ["mtls", "mode"], null) == null
 }

@@ -315,3 +315,18 @@ test_deny_permissive_engine_indexed if {
 	mtls_001.deny == {_permissive_payments} with input as _pa("payments", "default", _mode("PERMISSIVE"))
 		with data.meshguard.engine.indexed as true
 }
+
+# --- mutation ----------------------------------------------------------------
+
+_strict_mode := {{"path": ["spec", "mtls", "mode"], "value": "STRICT"}}
+
+test_mutate_sets_strict_on_namespace_policy_without_mode if {
+	mtls_001.mutate == _strict_mode with input as _review(_pa("payments", "default", {}))
+	mtls_001.mutate == _strict_mode with input as _pa("istio-system", "default", {"mtls": {}})
+}
+
+test_mutate_keeps_explicit_modes_and_workload_policies if {
+	count(mtls_001.mutate) == 0 with input as _pa("payments", "default", _mode("UNSET"))
+	count(mtls_001.mutate) == 0 with input as _pa("payments", "default", _mode("PERMISSIVE"))
+	count(mtls_001.mutate) == 0 with input as _pa("payments", "ledger", _workload({}))
+}

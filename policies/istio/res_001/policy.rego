@@ -12,7 +12,7 @@
 #   has them.
 # custom:
 #   id: ISTIO-RES-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: medium
 #   action: deny
 #   since: 2026.11.0
@@ -173,4 +173,25 @@ deny contains f if {
 		sprintf("%s: %s %s is below the request %s", [_ref, _keys[lim], _values[lim][0], _values[req][0]]),
 		_values[lim][1],
 	)
+}
+
+# Mutation: the default proxy resources, only when none of the four
+# annotations is set (a partial set stays denied: completing it could hide a
+# mistake) and no proxy container was injected yet. proxyCPULimit only when
+# the cpuLimit parameter is configured.
+_default_params := {
+	"cpu": "cpuRequest",
+	"memory": "memoryRequest",
+	"memoryLimit": "memoryLimit",
+	"cpuLimit": "cpuLimit",
+}
+
+mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": v} if {
+	_applies
+	istio.gets_sidecar
+	count(_annotated) == 0
+	not _proxy
+	some k, param in _default_params
+	v := config.params.sidecar[param]
+	v != ""
 }

@@ -319,3 +319,37 @@ test_deny_no_annotations_engine_indexed if {
 		with data.inventory as _enrolled
 		with data.meshguard.engine.indexed as true
 }
+
+# --- mutation ----------------------------------------------------------------
+
+_template_annotation(key) := ["spec", "template", "metadata", "annotations", key]
+
+test_mutate_adds_defaults_to_a_template_that_gets_a_sidecar if {
+	res_001.mutate == {
+		{"path": _template_annotation(_cpu), "value": "100m"},
+		{"path": _template_annotation(_memory), "value": "128Mi"},
+		{"path": _template_annotation(_memory_limit), "value": "1024Mi"},
+	} with input as _review(_deployment({}))
+		with data.inventory as _enrolled
+}
+
+test_mutate_adds_cpu_limit_only_when_configured if {
+	res_001.mutate == {
+		{"path": ["metadata", "annotations", _cpu], "value": "100m"},
+		{"path": ["metadata", "annotations", _cpu_limit], "value": "500m"},
+		{"path": ["metadata", "annotations", _memory], "value": "128Mi"},
+		{"path": ["metadata", "annotations", _memory_limit], "value": "1024Mi"},
+	} with input as _pod({})
+		with data.inventory as _enrolled
+		with data.meshguard.config as {"sidecar": {"cpuLimit": "500m"}}
+}
+
+test_mutate_leaves_partial_sets_and_injected_pods_alone if {
+	count(res_001.mutate) == 0 with input as _deployment({_cpu: "100m"}) with data.inventory as _enrolled
+	count(res_001.mutate) == 0 with input as _pod_with({}, {"app": "api"}, {"containers": [_app, _proxy({})]})
+		with data.inventory as _enrolled
+}
+
+test_mutate_nothing_without_a_sidecar if {
+	count(res_001.mutate) == 0 with input as _deployment({})
+}

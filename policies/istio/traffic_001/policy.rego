@@ -9,7 +9,7 @@
 #   admission; offline, `meshguard check` fails until the manifest has one.
 # custom:
 #   id: ISTIO-TRAFFIC-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: medium
 #   action: deny
 #   since: 2026.11.0
@@ -60,4 +60,12 @@ deny contains f if {
 		sprintf("VirtualService %s/%s: HTTP route %d has timeout %s, above the maximum %s", [kube.namespace, kube.name, i, route.timeout, config.params.route.maxTimeout]),
 		["spec", "http", i, "timeout"],
 	)
+}
+
+# Mutation: the default timeout on every forwarding route that has none. A
+# value the user wrote (even 0s, which the deny rule reports) is kept.
+mutate contains {"path": ["spec", "http", i, "timeout"], "value": config.params.route.defaultTimeout} if {
+	_applies
+	some [i, route] in _forwarding
+	object.get(route, "timeout", null) == null
 }

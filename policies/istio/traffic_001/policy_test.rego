@@ -148,3 +148,25 @@ test_deny_missing_timeout_admission_review if {
 test_deny_missing_timeout_engine_indexed if {
 	traffic_001.deny == {_missing(0, "15s")} with input as _v1([_route]) with data.meshguard.engine.indexed as true
 }
+
+# --- mutation ----------------------------------------------------------------
+
+test_mutate_adds_default_timeout_to_routes_without_one if {
+	traffic_001.mutate == {
+		{"path": ["spec", "http", 0, "timeout"], "value": "15s"},
+		{"path": ["spec", "http", 2, "timeout"], "value": "15s"},
+	} with input as _v1([_route, _timed("5s"), _route, {"redirect": {"uri": "/x"}}])
+}
+
+test_mutate_uses_configured_default if {
+	traffic_001.mutate == {{"path": ["spec", "http", 0, "timeout"], "value": "7s"}} with input as _review(_v1([_route]))
+		with data.meshguard.config as {"route": {"defaultTimeout": "7s"}}
+}
+
+test_mutate_keeps_explicit_values_even_zero if {
+	count(traffic_001.mutate) == 0 with input as _v1([_timed("0s"), _timed("10s")])
+}
+
+test_mutate_treats_null_as_absent if {
+	traffic_001.mutate == {{"path": ["spec", "http", 0, "timeout"], "value": "15s"}} with input as _v1([_timed(null)])
+}

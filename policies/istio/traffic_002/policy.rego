@@ -10,7 +10,7 @@
 #   restricted to GET, HEAD or OPTIONS (duplicate side effects).
 # custom:
 #   id: ISTIO-TRAFFIC-002
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: medium
 #   action: deny
 #   since: 2026.11.0
@@ -122,3 +122,26 @@ warn contains f if {
 		["spec", "http", i, "retries", "retryOn"],
 	)
 }
+
+_safe_retry_on := "connect-failure,refused-stream,unavailable,cancelled"
+
+# Mutation (RULES.md): a bounded retry policy on a forwarding route without
+# one, only when every try fits in the route's timeout (the one written, or
+# the default that ISTIO-TRAFFIC-001 adds), so that check (d) holds.
+mutate contains {"path": ["spec", "http", i, "retries"], "value": retries} if {
+	_applies
+	some i, route in kube.obj.spec.http
+	route.route
+	not route.delegate
+	object.get(route, "retries", null) == null
+	timeout := object.get(route, "timeout", null)
+	effective := _effective_timeout(timeout)
+	attempts := config.params.retry.defaultAttempts
+	per_try := config.params.retry.defaultPerTryTimeout
+	(1 + attempts) * duration.ns(per_try) <= duration.ns(effective)
+	retries := {"attempts": attempts, "perTryTimeout": per_try, "retryOn": _safe_retry_on}
+}
+
+_effective_timeout(null) := config.params.route.defaultTimeout
+
+_effective_timeout(t) := t if t != null

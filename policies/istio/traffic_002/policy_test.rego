@@ -249,3 +249,29 @@ test_deny_attempts_above_max_engine_indexed if {
 	traffic_002.deny == {_too_many(0, 4, 3)} with input as _v1([_http("30s", _retries(4, "5s"))])
 		with data.meshguard.engine.indexed as true
 }
+
+# --- mutation ----------------------------------------------------------------
+
+_route_only(timeout) := object.union({"route": [{"destination": {"host": "payments"}}]}, _timeout(timeout))
+
+_default_retries := {"attempts": 2, "perTryTimeout": "5s", "retryOn": _safe_on}
+
+test_mutate_adds_bounded_retries_when_they_fit_the_default_timeout if {
+	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": _default_retries}} with input as _review(_v1([_route_only("")]))
+}
+
+test_mutate_adds_retries_when_they_fit_the_route_timeout if {
+	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": _default_retries}} with input as _v1([_route_only("15s")])
+}
+
+test_mutate_skips_retries_that_would_not_fit if {
+	count(traffic_002.mutate) == 0 with input as _v1([_route_only("10s"), _route_only("0s")])
+}
+
+test_mutate_keeps_an_existing_retry_policy if {
+	count(traffic_002.mutate) == 0 with input as _v1([_http("15s", {"attempts": 0})])
+}
+
+test_mutate_skips_non_forwarding_and_delegate_routes if {
+	count(traffic_002.mutate) == 0 with input as _v1([{"redirect": {"uri": "/x"}}, object.union(_route_only(""), {"delegate": {"name": "d"}})])
+}

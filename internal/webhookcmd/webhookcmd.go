@@ -1,0 +1,121 @@
+// Package webhookcmd is the command line of the webhook binary: flags, the
+// logger and the cluster configuration, over pkg/server.
+package webhookcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/meshguard/meshguard/internal/version"
+	"github.com/meshguard/meshguard/pkg/server"
+)
+
+// RunFunc starts the server; tests replace it to check flag parsing without
+// serving.
+type RunFunc func(ctx context.Context, opts server.Options) error
+
+// NewCommand returns the webhook's root command. stderr receives the log.
+func NewCommand(stderr io.Writer, run RunFunc) *cobra.Command {
+	var (
+		opts       server.Options
+		kubeconfig string
+		logFormat  string
+		verbosity  int
+	)
+	cmd := &cobra.Command{
+		Use:   "webhook",
+		Short: "Serve meshguard's validating and mutating admission webhooks",
+		Long: `Serve meshguard's policy bundle to the Kubernetes API server.
+
+The validating webhook (/validate) denies objects that break a deny rule,
+returns warnings for warn rules and audit annotations for audit rules. The
+mutating webhook (/mutate) adds the defaults the rules say an object lacks
+(timeouts, sidecar resources, STRICT mTLS), never overwriting a value. Both
+listen on HTTPS only (TLS 1.2 or later) with the certificate in --cert-dir,
+which is reloaded when the files change.
+
+With a cluster (in-cluster service account, or --kubeconfig) the Namespaces
+and mesh objects are watched, so rules can read namespace labels and other
+policies. --standalone serves without a cluster, with those rules off.`,
+		Example: `  # in a cluster (what the Helm chart runs)
+  webhook --cert-dir /tls --config /etc/meshguard/config.yaml
+
+  # on a laptop, no cluster: judge requests sent with curl
+  webhook --standalone --cert-dir ./certs --health-probe-bind-address 127.0.0.1:8081`,
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(stderr, logFormat, verbosity)
+			if err != nil {
+				return err
+			}
+			opts.Logger = log
+			if !opts.Standalone {
+				cfg, err := restConfig(kubeconfig)
+				if err != nil {
+					return err
+				}
+				opts.RestConfig = cfg
+			} else if kubeconfig != "" {
+				return errors.New("--standalone and --kubeconfig exclude each other")
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.CertDir, "cert-dir", "", "directory with tls.crt and tls.key (required; reloaded on change)")
+	f.StringVar(&opts.Host, "host", "", "address the webhook listens on (default all)")
+	f.IntVar(&opts.Port, "port", 9443, "HTTPS port of the webhook")
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `address of /metrics ("0" turns it off)`)
+	f.StringVar(&opts.HealthAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.StringArrayVar(&opts.Dirs, "policies", nil, "directory of extra Rego policies, beside the built-in bundle (repeatable)")
+	f.BoolVar(&opts.NoBuiltin, "no-builtin", false, "serve only the --policies directories, without the built-in bundle")
+	f.StringVar(&opts.ConfigFile, "config", "", "meshguard config file: thresholds, per-rule enforcement, excluded namespaces")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to watch (default: in-cluster, then $KUBECONFIG)")
+	f.BoolVar(&opts.Standalone, "standalone", false, "serve without a cluster; rules that read other objects are off")
+	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity (0 info, 1 debug, 5 per-request tracing)")
+	return cmd
+}
+
+func newLogger(w io.Writer, format string, v int) (logr.Logger, error) {
+	o := []zap.Opts{zap.WriteTo(w), zap.Level(zapcore.Level(-v))}
+	switch format {
+	case "json":
+		o = append(o, zap.JSONEncoder())
+	case "text":
+		o = append(o, zap.ConsoleEncoder())
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-format %q: want json or text", format)
+	}
+	return zap.New(o...), nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("reading --kubeconfig %s: %w", kubeconfig, err)
+		}
+		return cfg, nil
+	}
+	if cfg, err := rest.InClusterConfig(); err == nil {
+		return cfg, nil
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no cluster found (not in a cluster, no usable $KUBECONFIG or ~/.kube/config): %w; use --kubeconfig or --standalone", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,87 @@
+package webhookcmd_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshguard/meshguard/internal/webhookcmd"
+	"github.com/meshguard/meshguard/pkg/server"
+)
+
+func parse(t *testing.T, args ...string) (server.Options, error) {
+	t.Helper()
+	var got server.Options
+	cmd := webhookcmd.NewCommand(&bytes.Buffer{}, func(_ context.Context, o server.Options) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.ExecuteContext(t.Context())
+	return got, err
+}
+
+func TestFlags(t *testing.T) {
+	o, err := parse(t, "--standalone", "--cert-dir", "/tls", "--port", "10443", "--host", "127.0.0.1",
+		"--policies", "a", "--policies", "b", "--config", "c.yaml", "--metrics-bind-address", "0",
+		"--health-probe-bind-address", ":9000", "--log-format", "text")
+	require.NoError(t, err)
+	assert.True(t, o.Standalone)
+	assert.Equal(t, "/tls", o.CertDir)
+	assert.Equal(t, 10443, o.Port)
+	assert.Equal(t, "127.0.0.1", o.Host)
+	assert.Equal(t, []string{"a", "b"}, o.Dirs)
+	assert.Equal(t, "c.yaml", o.ConfigFile)
+	assert.Equal(t, "0", o.MetricsAddr)
+	assert.Equal(t, ":9000", o.HealthAddr)
+	assert.NotNil(t, o.Logger.GetSink())
+	assert.Nil(t, o.RestConfig)
+
+	o, err = parse(t, "--standalone", "--cert-dir", "/tls")
+	require.NoError(t, err)
+	assert.Equal(t, 9443, o.Port, "the default port")
+	assert.Equal(t, ":8080", o.MetricsAddr)
+	assert.Equal(t, ":8081", o.HealthAddr)
+}
+
+func TestKubeconfig(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600))
+	o, err := parse(t, "--cert-dir", "/tls", "--kubeconfig", kc)
+	require.NoError(t, err)
+	require.NotNil(t, o.RestConfig)
+	assert.Equal(t, "https://127.0.0.1:6443", o.RestConfig.Host)
+}
+
+func TestBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an unknown log format", []string{"--standalone", "--log-format", "xml"}, `--log-format "xml": want json or text`},
+		{"standalone with a kubeconfig", []string{"--standalone", "--kubeconfig", "k"}, "exclude each other"},
+		{"a kubeconfig that does not exist", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
+		{"an argument", []string{"--standalone", "extra"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.args...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

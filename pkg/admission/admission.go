@@ -1,0 +1,403 @@
+// Package admission is the webhook's domain layer: it turns an
+// AdmissionReview request into a verdict of the policy engine (validation) or
+// into a patch of the defaults the rules say an object lacks (mutation).
+// Transport (TLS, HTTP, body limits, panics) is controller-runtime's
+// admission.Webhook; this package only implements its Handler.
+package admission
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/open-policy-agent/opa/v1/ast"
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/meshguard/meshguard/pkg/mutate"
+	"github.com/meshguard/meshguard/pkg/policy"
+)
+
+// Webhook names, used in metrics and the decision log.
+const (
+	WebhookValidate = "validate"
+	WebhookMutate   = "mutate"
+)
+
+// Verdicts, used in metrics and the decision log.
+const (
+	VerdictAllowed = "allowed"
+	VerdictWarned  = "warned"
+	VerdictDenied  = "denied"
+	VerdictMutated = "mutated"
+	VerdictSkipped = "skipped" // a kind or operation no rule judges
+	VerdictInvalid = "invalid" // a request that is not a usable AdmissionReview (400)
+	VerdictError   = "error"   // evaluation failed (500); failurePolicy decides
+)
+
+// Namespaces makes sure the Namespace of a request is in the engine's
+// inventory before rules read it (the informer cache may not have seen a
+// Namespace created a moment ago). nil means nothing to do.
+type Namespaces interface {
+	Ensure(ctx context.Context, namespace string)
+}
+
+// Options configure the handlers. Engine is required.
+type Options struct {
+	// Engine returns the engine to judge with; it is called once per request
+	// so that a reloaded bundle takes effect without a restart.
+	Engine func() *policy.Engine
+	// Namespaces keeps the request's Namespace in the inventory (optional).
+	Namespaces Namespaces
+	// Metrics records requests and findings (optional).
+	Metrics *Metrics
+	// Logger receives one decision line per request (never the object).
+	Logger logr.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Engine == nil {
+		return errors.New("admission: Options.Engine is required")
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
+	}
+	return nil
+}
+
+// Validator is the validating webhook's handler.
+type Validator struct{ opts Options }
+
+// Mutator is the mutating webhook's handler.
+type Mutator struct{ opts Options }
+
+var (
+	_ admission.Handler = (*Validator)(nil)
+	_ admission.Handler = (*Mutator)(nil)
+)
+
+// NewValidator returns the validating handler.
+func NewValidator(opts Options) (*Validator, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	return &Validator{opts: opts}, nil
+}
+
+// NewMutator returns the mutating handler.
+func NewMutator(opts Options) (*Mutator, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	return &Mutator{opts: opts}, nil
+}
+
+// decision is what one request came to, for the log and the metrics.
+type decision struct {
+	webhook  string
+	verdict  string
+	rules    []string
+	findings []policy.Finding
+	mutated  []string
+	err      error
+	revision string
+}
+
+// request is a checked, decoded admission request.
+type request struct {
+	op    string
+	gk    policy.GroupKind
+	raw   []byte         // the object judged: object, or oldObject on DELETE
+	obj   map[string]any // raw, decoded
+	ref   policy.ObjectRef
+	added bool // metadata.namespace was filled in from the request
+}
+
+// check rejects what is not a usable AdmissionReview. controller-runtime
+// hands a body that is not an AdmissionReview, or an empty one, to the
+// handler as an empty request: without this, it would be allowed.
+func check(req admission.Request) (*request, error) {
+	if req.UID == "" {
+		return nil, errors.New("the request has no uid: is the body an AdmissionReview (admission.k8s.io/v1)?")
+	}
+	if req.Kind.Kind == "" {
+		return nil, errors.New("the request has no kind")
+	}
+	r := &request{op: string(req.Operation), gk: policy.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}}
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+		r.raw = req.Object.Raw
+		if len(r.raw) == 0 {
+			return nil, fmt.Errorf("%s request for %s has no object", req.Operation, r.gk)
+		}
+	case admissionv1.Delete:
+		r.raw = req.OldObject.Raw
+	case admissionv1.Connect:
+	case "":
+		return nil, errors.New("the request has no operation")
+	default:
+		return nil, fmt.Errorf("unknown operation %q", req.Operation)
+	}
+	return r, nil
+}
+
+// decode reads the object under judgement; the request's namespace fills
+// in a missing metadata.namespace.
+func (r *request) decode(req admission.Request) error {
+	dec := json.NewDecoder(bytes.NewReader(r.raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return fmt.Errorf("the %s object does not decode: %w", r.gk, err)
+	}
+	if obj == nil {
+		return fmt.Errorf("the %s object is not a JSON object", r.gk)
+	}
+	if req.Namespace != "" {
+		md, _ := obj["metadata"].(map[string]any)
+		if md == nil {
+			md = map[string]any{}
+			obj["metadata"] = md
+		}
+		if ns, _ := md["namespace"].(string); ns == "" {
+			md["namespace"] = req.Namespace
+			r.added = true
+		}
+	}
+	r.obj = obj
+	r.ref = policy.RefOf(obj)
+	if r.ref.Name == "" {
+		r.ref.Name = req.Name
+	}
+	return nil
+}
+
+// input is the AdmissionReview the policies see (lib/kube reads the object
+// out of it), so rules can use the operation, the user and the old object.
+func (r *request) input(req admission.Request) (ast.Value, error) {
+	review := map[string]any{
+		"apiVersion": "admission.k8s.io/v1",
+		"kind":       "AdmissionReview",
+		"request": map[string]any{
+			"uid":       string(req.UID),
+			"kind":      map[string]any{"group": req.Kind.Group, "version": req.Kind.Version, "kind": req.Kind.Kind},
+			"operation": r.op,
+			"namespace": req.Namespace,
+			"name":      req.Name,
+			"userInfo":  map[string]any{"username": req.UserInfo.Username, "groups": toAny(req.UserInfo.Groups)},
+			"dryRun":    req.DryRun != nil && *req.DryRun,
+		},
+	}
+	if r.op == policy.OpDelete {
+		review["request"].(map[string]any)["oldObject"] = r.obj
+	} else {
+		review["request"].(map[string]any)["object"] = r.obj
+	}
+	v, err := ast.InterfaceToValue(review)
+	if err != nil {
+		return nil, fmt.Errorf("converting the request: %w", err)
+	}
+	return v, nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Handle judges the object (CREATE, UPDATE) or the old object (DELETE, for
+// rules that protect objects).
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	engine := v.opts.Engine()
+	d := decision{webhook: WebhookValidate, revision: engine.Revision()}
+	resp := v.handle(ctx, engine, req, &d)
+	v.opts.record(req, d, start)
+	return resp
+}
+
+func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admission.Request, d *decision) admission.Response {
+	r, err := check(req)
+	if err != nil {
+		return invalid(d, err)
+	}
+	if r.op == string(admissionv1.Connect) || !engine.CoversOp(r.gk, r.op) || engine.Excluded(req.Namespace) {
+		d.verdict = VerdictSkipped
+		return admission.Allowed("")
+	}
+	if r.op == policy.OpDelete && len(r.raw) == 0 {
+		return invalid(d, fmt.Errorf("DELETE request for %s has no oldObject", r.gk))
+	}
+	if err := r.decode(req); err != nil {
+		return invalid(d, err)
+	}
+	if v.opts.Namespaces != nil && req.Namespace != "" {
+		v.opts.Namespaces.Ensure(ctx, req.Namespace)
+	}
+	in, err := r.input(req)
+	if err != nil {
+		return failed(d, err)
+	}
+	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, in)
+	if err != nil {
+		return failed(d, err)
+	}
+	d.findings = findings
+	var denies, warnings []string
+	audit := map[string]string{}
+	for _, f := range findings {
+		line := f.Rule + ": " + f.Message
+		switch f.Action {
+		case policy.ActionDeny:
+			denies = append(denies, line)
+		case policy.ActionWarn:
+			warnings = append(warnings, line)
+		case policy.ActionAudit:
+			if prev := audit[f.Rule]; prev != "" {
+				line = prev + "; " + f.Message
+			} else {
+				line = f.Message
+			}
+			audit[f.Rule] = line
+		}
+		d.rules = appendUnique(d.rules, f.Rule)
+	}
+	var resp admission.Response
+	switch {
+	case len(denies) > 0:
+		d.verdict = VerdictDenied
+		msg := fmt.Sprintf("meshguard denied %s (%d finding", r.ref, len(denies))
+		if len(denies) > 1 {
+			msg += "s"
+		}
+		resp = admission.Denied(msg + "): " + strings.Join(denies, "; "))
+	case len(warnings) > 0:
+		d.verdict = VerdictWarned
+		resp = admission.Allowed("")
+	default:
+		d.verdict = VerdictAllowed
+		resp = admission.Allowed("")
+	}
+	if len(warnings) > 0 {
+		resp = resp.WithWarnings(warnings...)
+	}
+	if len(audit) > 0 {
+		resp.AuditAnnotations = audit
+	}
+	return resp
+}
+
+// Handle adds the defaults the rules say the object lacks; the patch is
+// computed by admission.PatchResponseFromRaw from the mutated copy.
+func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	engine := m.opts.Engine()
+	d := decision{webhook: WebhookMutate, revision: engine.Revision()}
+	resp := m.handle(ctx, engine, req, &d)
+	m.opts.record(req, d, start)
+	return resp
+}
+
+func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admission.Request, d *decision) admission.Response {
+	r, err := check(req)
+	if err != nil {
+		return invalid(d, err)
+	}
+	if (r.op != policy.OpCreate && r.op != policy.OpUpdate) || !engine.Mutates(r.gk) || engine.Excluded(req.Namespace) {
+		d.verdict = VerdictSkipped
+		return admission.Allowed("")
+	}
+	if err := r.decode(req); err != nil {
+		return invalid(d, err)
+	}
+	if m.opts.Namespaces != nil && req.Namespace != "" {
+		m.opts.Namespaces.Ensure(ctx, req.Namespace)
+	}
+	out, applied, err := mutate.Object(ctx, engine, r.obj)
+	if err != nil {
+		return failed(d, err)
+	}
+	if len(applied) == 0 {
+		d.verdict = VerdictAllowed
+		return admission.Allowed("")
+	}
+	if r.added { // the namespace was only filled in to judge the object
+		if md, ok := out["metadata"].(map[string]any); ok {
+			delete(md, "namespace")
+		}
+	}
+	mutated, err := json.Marshal(out)
+	if err != nil {
+		return failed(d, fmt.Errorf("encoding the mutated object: %w", err))
+	}
+	d.verdict = VerdictMutated
+	d.rules = applied
+	d.mutated = applied
+	return admission.PatchResponseFromRaw(r.raw, mutated)
+}
+
+func invalid(d *decision, err error) admission.Response {
+	d.verdict, d.err = VerdictInvalid, err
+	return admission.Errored(http.StatusBadRequest, err)
+}
+
+// failed answers an evaluation failure with a 500, never with allowed:
+// the webhook configuration's failurePolicy decides.
+func failed(d *decision, err error) admission.Response {
+	d.verdict, d.err = VerdictError, err
+	return admission.Errored(http.StatusInternalServerError, fmt.Errorf("evaluating policy: %w", err))
+}
+
+func appendUnique(ss []string, s string) []string {
+	for _, x := range ss {
+		if x == s {
+			return ss
+		}
+	}
+	return append(ss, s)
+}
+
+// record writes the decision log line and the metrics.
+func (o *Options) record(req admission.Request, d decision, start time.Time) {
+	latency := time.Since(start)
+	kind := req.Kind.Kind
+	if req.Kind.Group != "" {
+		kind += "." + req.Kind.Group
+	}
+	if o.Metrics != nil {
+		o.Metrics.observe(d, kind, latency)
+	}
+	sort.Strings(d.rules)
+	kv := []any{
+		"webhook", d.webhook,
+		"uid", string(req.UID),
+		"kind", kind,
+		"namespace", req.Namespace,
+		"name", req.Name,
+		"operation", string(req.Operation),
+		"user", req.UserInfo.Username,
+		"dryRun", req.DryRun != nil && *req.DryRun,
+		"verdict", d.verdict,
+		"rules", d.rules,
+		"bundleRevision", d.revision,
+		"latency", latency.String(),
+	}
+	switch d.verdict {
+	case VerdictError:
+		o.Logger.Error(d.err, "admission decision", kv...)
+	case VerdictInvalid:
+		o.Logger.Info("admission decision", append(kv, "error", d.err.Error())...)
+	default:
+		o.Logger.Info("admission decision", kv...)
+	}
+}
