@@ -13,8 +13,8 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/go-logr/logr/testr"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -112,7 +112,11 @@ func TestValidate(t *testing.T) {
 		{"a kind no rule covers is allowed", review(admissionv1.Create, cmKind, "shop", configMap), true, http.StatusOK, nil, nil},
 		{"an excluded namespace is allowed", review(admissionv1.Create, paKind, "kube-system", strings.Replace(permissivePA, `"shop"`, `"kube-system"`, 1)), true, http.StatusOK, nil, nil},
 		{"the namespace of the request fills in a missing metadata.namespace", review(admissionv1.Create, paKind, "shop", strings.Replace(permissivePA, `,"namespace":"shop"`, "", 1)), false, http.StatusForbidden, []string{"PeerAuthentication shop/default"}, nil},
-		{"a request without a uid is a 400", func() cradmission.Request { r := review(admissionv1.Create, paKind, "shop", strictPA); r.UID = ""; return r }(), false, http.StatusBadRequest, []string{"no uid"}, nil},
+		{"a request without a uid is a 400", func() cradmission.Request {
+			r := review(admissionv1.Create, paKind, "shop", strictPA)
+			r.UID = ""
+			return r
+		}(), false, http.StatusBadRequest, []string{"no uid"}, nil},
 		{"a request without a kind is a 400", review(admissionv1.Create, metav1.GroupVersionKind{}, "shop", strictPA), false, http.StatusBadRequest, []string{"no kind"}, nil},
 		{"a create without an object is a 400", review(admissionv1.Create, paKind, "shop", ""), false, http.StatusBadRequest, []string{"has no object"}, nil},
 		{"an object that does not decode is a 400", review(admissionv1.Create, paKind, "shop", `{"apiVersion": `), false, http.StatusBadRequest, []string{"does not decode"}, nil},
