@@ -175,7 +175,7 @@ func TestPoliciesList(t *testing.T) {
 	r := run(t, "", "policies", "list")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "ID ")
-	assert.Regexp(t, `ISTIO-MTLS-001\s+1\.0\.0\s+high\s+deny\s+PeerAuthentication\.security\.istio\.io\s+PeerAuthentication must not weaken mTLS`, r.stdout)
+	assert.Regexp(t, `ISTIO-MTLS-001\s+1\.1\.0\s+high\s+deny\s+PeerAuthentication\.security\.istio\.io\s+PeerAuthentication must not weaken mTLS`, r.stdout)
 
 	r = run(t, "", "policies", "list", "-o", "json")
 	require.Equal(t, 0, r.code, r.stderr)
