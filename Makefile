@@ -16,8 +16,9 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## build bin/meshguard
+build: ## build bin/meshguard and bin/webhook
 	$(GO) build -o $(BIN)/meshguard ./cmd/meshguard
+	$(GO) build -o $(BIN)/webhook ./cmd/webhook
 
 # opa runs from the version pinned in go.mod, never a downloaded binary.
 $(OPA): go.mod go.sum
@@ -30,11 +31,15 @@ $(CONFTEST):
 tools: $(OPA) ## build the pinned opa binary into bin/
 
 .PHONY: test
-test: lint test-policies test-unit ## run every test tier (what CI runs)
+test: lint test-policies test-unit test-e2e ## run every test tier (what CI runs)
 
 .PHONY: test-unit
 test-unit: ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
 	$(GO) test -count=1 ./...
+
+.PHONY: test-e2e
+test-e2e: envtest-bins ## the webhook against a real kube-apiserver and etcd (envtest; builds them once into bin/k8s)
+	$(GO) test -tags e2e -count=1 ./test/e2e/...
 
 .PHONY: test-policies
 test-policies: $(OPA) ## Rego: opa fmt, opa check --strict, opa test with coverage
@@ -45,7 +50,7 @@ test-policies: $(OPA) ## Rego: opa fmt, opa check --strict, opa test with covera
 
 .PHONY: lint
 lint: $(OPA) ## go vet, gofmt and opa fmt must be clean
-	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); if [[ -n "$$out" ]]; then echo "gofmt would change: $$out"; exit 1; fi
 	@out=$$($(OPA) fmt --list policies); if [[ -n "$$out" ]]; then echo "opa fmt would change: $$out"; exit 1; fi
 
