@@ -64,10 +64,17 @@ bench: build $(CONFTEST) ## engine benchmarks and meshguard check vs conftest on
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/policy/ ./pkg/check/
 	./hack/bench-check.sh
 
+.PHONY: bench-webhook
+bench-webhook: build tools ## the webhook under load (vegeta, 32 concurrent, 60 s) beside opa run --server; DURATION=10s for a quick run
+	$(GO) run ./hack/bench-webhook
+
 .PHONY: demo
-demo: build ## check examples/: denials, warnings and a clean file
-	@echo "--- meshguard check examples/  (exit 1 means: something would be denied)"
+demo: build envtest-bins ## check examples/ offline, then apply them to a local API server through the webhook
+	@echo "--- 1. offline: meshguard check examples/  (exit 1 means: something would be denied)"
 	-$(BIN)/meshguard check examples/
+	@echo
+	@echo "--- 2. at admission: the same examples through a local kube-apiserver and the meshguard webhook"
+	$(GO) run ./hack/demo examples
 
 .PHONY: envtest-bins
 envtest-bins: ## build etcd and kube-apiserver from the Go module proxy into bin/k8s (for the e2e tier)

@@ -280,7 +280,7 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 		if len(denies) > 1 {
 			msg += "s"
 		}
-		resp = admission.Denied(msg + "): " + strings.Join(denies, "; "))
+		resp = admission.Denied(msg + "):\n" + strings.Join(denies, "\n"))
 	case len(warnings) > 0:
 		d.verdict = VerdictWarned
 		resp = admission.Allowed("")

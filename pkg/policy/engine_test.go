@@ -80,7 +80,7 @@ func TestEvaluateFinding(t *testing.T) {
 	require.Len(t, fs, 1)
 	f := fs[0]
 	assert.Equal(t, "ISTIO-MTLS-001", f.Rule)
-	assert.Equal(t, "1.0.0", f.Version)
+	assert.Equal(t, "1.1.0", f.Version)
 	assert.Equal(t, "critical", f.Severity, "the finding's severity overrides the rule default")
 	assert.Equal(t, policy.ActionDeny, f.Action)
 	assert.Equal(t, "spec.mtls.mode", f.Path)

@@ -1,0 +1,481 @@
+// Command bench-webhook measures the webhook under load (`make
+// bench-webhook`): bin/webhook --standalone over HTTPS on loopback, then OPA's
+// server (`opa run --server`, plain HTTP) evaluating the same bundle, each
+// driven by vegeta at a fixed concurrency for the same time with the same
+// AdmissionReviews, built from the fixtures in test/policies and examples/
+// plus a share of kinds no rule covers. It prints throughput, client-side
+// latency quantiles, the webhook's server-side p99 (from its Prometheus
+// histogram) and peak RSS, and exits non-zero when any request failed.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/meshguard/meshguard/internal/testutil"
+	"github.com/meshguard/meshguard/pkg/manifest"
+)
+
+func main() {
+	duration := flag.Duration("duration", 60*time.Second, "load duration per server")
+	concurrency := flag.Int("concurrency", 32, "concurrent requests (vegeta workers)")
+	skipOPA := flag.Bool("skip-opa", false, "measure only the webhook")
+	out := flag.String("out", "out/bench-webhook", "directory for logs and certificates")
+	flag.Parse()
+	if d := os.Getenv("DURATION"); d != "" {
+		v, err := time.ParseDuration(d)
+		if err != nil {
+			fail(fmt.Errorf("DURATION=%q: %w", d, err))
+		}
+		*duration = v
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *duration, *concurrency, *skipOPA, *out); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench-webhook:", err)
+	os.Exit(1)
+}
+
+type result struct {
+	name                string
+	requests            uint64
+	throughput          float64
+	p50, p99, p999      time.Duration
+	serverP99           float64 // seconds; NaN when unknown
+	rssKiB              int
+	errors              []string
+	denied, allowed     int
+	statusCodes         map[string]int
+	transport, protocol string
+}
+
+func run(ctx context.Context, duration time.Duration, concurrency int, skipOPA bool, out string) error {
+	for _, b := range []string{"bin/webhook", "bin/opa"} {
+		if _, err := os.Stat(b); err != nil {
+			return fmt.Errorf("%s is missing: run `make build tools` first", b)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	reviews, err := buildReviews()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d distinct AdmissionReviews, %d concurrent, %s per server, %d CPUs\n", len(reviews), concurrency, duration, runtimeCPUs())
+
+	certDir := filepath.Join(out, "certs")
+	_ = os.RemoveAll(certDir)
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return err
+	}
+	ca, err := testutil.NewCA()
+	if err != nil {
+		return err
+	}
+	if _, err := ca.WriteServing(certDir); err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+
+	var results []result
+	port, health, metrics := freePort(), freePort(), freePort()
+	wh, err := startProcess(ctx, filepath.Join(out, "webhook.log"), "bin/webhook", "--standalone", "--cert-dir", certDir,
+		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--log-format", "json")
+	if err != nil {
+		return err
+	}
+	defer wh.stop()
+	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health), wh); err != nil {
+		return fmt.Errorf("webhook: %w (log: %s)", err, filepath.Join(out, "webhook.log"))
+	}
+	before, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	if err != nil {
+		return err
+	}
+	r := attack(ctx, "meshguard webhook", fmt.Sprintf("https://127.0.0.1:%d/validate", port), reviews, concurrency, duration, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	after, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	if err != nil {
+		return err
+	}
+	r.serverP99 = histogramQuantile(0.99, before, after)
+	r.rssKiB = peakRSS(wh.cmd.Process.Pid)
+	r.transport = "HTTPS (TLS 1.3), metrics and decision log on"
+	wh.stop()
+	results = append(results, r)
+
+	if !skipOPA {
+		oport := freePort()
+		opa, err := startProcess(ctx, filepath.Join(out, "opa.log"), "bin/opa", "run", "--server", "--addr", "127.0.0.1:"+strconv.Itoa(oport),
+			"--log-level", "error", "policies", "hack/bench-webhook/opa")
+		if err != nil {
+			return err
+		}
+		defer opa.stop()
+		if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/health", oport), opa); err != nil {
+			return fmt.Errorf("opa: %w (log: %s)", err, filepath.Join(out, "opa.log"))
+		}
+		r := attack(ctx, "opa run --server", fmt.Sprintf("http://127.0.0.1:%d/", oport), reviews, concurrency, duration, nil)
+		r.serverP99 = math.NaN()
+		r.rssKiB = peakRSS(opa.cmd.Process.Pid)
+		r.transport = "plain HTTP, decision logs off"
+		opa.stop()
+		results = append(results, r)
+	}
+
+	fmt.Println()
+	fmt.Printf("| server | transport | requests | reviews/s | p50 | p99 | p99.9 | server p99 | peak RSS | denied / allowed |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	var failed bool
+	for _, r := range results {
+		sp := "n/a"
+		if !math.IsNaN(r.serverP99) {
+			sp = fmt.Sprintf("≤ %.2f ms", r.serverP99*1000)
+		}
+		fmt.Printf("| %s | %s | %d | %.0f | %s | %s | %s | %s | %.0f MiB | %d / %d |\n", r.name, r.transport, r.requests, r.throughput,
+			ms(r.p50), ms(r.p99), ms(r.p999), sp, float64(r.rssKiB)/1024, r.denied, r.allowed)
+		if len(r.errors) > 0 {
+			failed = true
+			fmt.Printf("\n!!! %s: %d failed requests, status codes %v, first errors: %s\n", r.name, len(r.errors), r.statusCodes, strings.Join(first(r.errors, 5), "; "))
+		}
+	}
+	if failed {
+		return errors.New("requests failed (see above)")
+	}
+	return nil
+}
+
+func first(ss []string, n int) []string {
+	if len(ss) > n {
+		return ss[:n]
+	}
+	return ss
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func runtimeCPUs() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "processor\t:")
+}
+
+type review struct {
+	body []byte
+	kind string
+}
+
+// buildReviews makes CREATE AdmissionReviews of every fixture object and
+// example, plus one ConfigMap and one Service (kinds no rule covers) for
+// every four covered objects.
+func buildReviews() ([]review, error) {
+	files, errs := manifest.Expand([]string{"test/policies", "examples"})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %s", errs[0].File, errs[0].Message)
+	}
+	var out []review
+	var covered int
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".yaml") || strings.HasSuffix(f, "expected.yaml") {
+			continue
+		}
+		file := manifest.ReadFile(f, nil)
+		for _, d := range file.Docs {
+			r, err := reviewOf(d.Object, len(out))
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", d.File, d.Line, err)
+			}
+			out = append(out, r)
+			covered++
+		}
+	}
+	for i := 0; i < covered/4; i++ {
+		cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": fmt.Sprintf("cm-%d", i), "namespace": "shop"}, "data": map[string]any{"key": strings.Repeat("v", 200)}}
+		svc := map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": fmt.Sprintf("svc-%d", i), "namespace": "shop"}, "spec": map[string]any{"ports": []any{map[string]any{"port": 80}}}}
+		for _, o := range []map[string]any{cm, svc} {
+			r, err := reviewOf(o, len(out))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func reviewOf(obj map[string]any, n int) (review, error) {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	group, version := "", apiVersion
+	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
+		group, version = apiVersion[:i], apiVersion[i+1:]
+	}
+	md, _ := obj["metadata"].(map[string]any)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return review{}, err
+	}
+	body, err := json.Marshal(map[string]any{
+		"apiVersion": "admission.k8s.io/v1",
+		"kind":       "AdmissionReview",
+		"request": map[string]any{
+			"uid":       fmt.Sprintf("00000000-0000-0000-0000-%012d", n),
+			"kind":      map[string]any{"group": group, "version": version, "kind": kind},
+			"resource":  map[string]any{"group": group, "version": version, "resource": strings.ToLower(kind) + "s"},
+			"namespace": ns,
+			"name":      name,
+			"operation": "CREATE",
+			"userInfo":  map[string]any{"username": "bench"},
+			"object":    json.RawMessage(raw),
+		},
+	})
+	return review{body: body, kind: kind}, err
+}
+
+func attack(ctx context.Context, name, url string, reviews []review, concurrency int, duration time.Duration, tlsc *tls.Config) result {
+	targets := make([]vegeta.Target, len(reviews))
+	header := http.Header{"Content-Type": []string{"application/json"}}
+	for i, r := range reviews {
+		targets[i] = vegeta.Target{Method: http.MethodPost, URL: url, Body: r.body, Header: header}
+	}
+	opts := []func(*vegeta.Attacker){
+		vegeta.Workers(uint64(concurrency)), vegeta.MaxWorkers(uint64(concurrency)),
+		vegeta.Connections(concurrency), vegeta.KeepAlive(true), vegeta.Timeout(10 * time.Second),
+	}
+	if tlsc != nil {
+		opts = append(opts, vegeta.TLSConfig(tlsc))
+	}
+	attacker := vegeta.NewAttacker(opts...)
+	var m vegeta.Metrics
+	res := result{name: name, statusCodes: map[string]int{}}
+	fmt.Printf("load: %s for %s ...\n", name, duration)
+	for r := range attacker.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, duration, name) {
+		m.Add(r)
+		if r.Error != "" || r.Code != http.StatusOK {
+			res.errors = append(res.errors, fmt.Sprintf("%d %s", r.Code, r.Error))
+			continue
+		}
+		var ar struct {
+			Response *struct {
+				Allowed bool `json:"allowed"`
+				UID     string
+				Status  *struct {
+					Code int `json:"code"`
+				} `json:"status"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(r.Body, &ar); err != nil || ar.Response == nil {
+			res.errors = append(res.errors, "the answer is not an AdmissionReview response")
+			continue
+		}
+		if ar.Response.Allowed {
+			res.allowed++
+		} else if ar.Response.Status != nil && ar.Response.Status.Code == http.StatusForbidden {
+			res.denied++
+		} else {
+			res.errors = append(res.errors, fmt.Sprintf("not allowed and not a 403 denial: %s", first([]string{string(r.Body)}, 1)[0]))
+		}
+		if ctx.Err() != nil {
+			attacker.Stop()
+		}
+	}
+	m.Close()
+	res.requests = m.Requests
+	res.throughput = m.Throughput
+	res.p50, res.p99, res.p999 = m.Latencies.P50, m.Latencies.P99, m.Latencies.Quantile(0.999)
+	res.statusCodes = m.StatusCodes
+	return res
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startProcess(ctx context.Context, logFile, name string, args ...string) (*proc, error) {
+	f, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.stop()
+		case <-p.done:
+		}
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM and waits (SIGKILL after 30 s).
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func waitHTTP(ctx context.Context, url string, p *proc) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return errors.New("the process exited before it was ready")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not ready within 30s", url)
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func peakRSS(pid int) int {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kib, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return kib
+		}
+	}
+	return 0
+}
+
+func scrape(url string) (map[string]*dto.MetricFamily, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(&buf)
+}
+
+// histogramQuantile is the q-quantile of the validate webhook's request
+// duration between two scrapes (upper bound of the bucket it falls in,
+// interpolated linearly as Prometheus does).
+func histogramQuantile(q float64, before, after map[string]*dto.MetricFamily) float64 {
+	const name = "meshguard_admission_request_duration_seconds"
+	sum := func(fams map[string]*dto.MetricFamily) (map[float64]uint64, uint64) {
+		buckets := map[float64]uint64{}
+		var count uint64
+		f := fams[name]
+		if f == nil {
+			return buckets, 0
+		}
+		for _, m := range f.GetMetric() {
+			validate := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "webhook" && l.GetValue() == "validate" {
+					validate = true
+				}
+			}
+			if !validate {
+				continue
+			}
+			for _, b := range m.GetHistogram().GetBucket() {
+				buckets[b.GetUpperBound()] += b.GetCumulativeCount()
+			}
+			count += m.GetHistogram().GetSampleCount()
+		}
+		return buckets, count
+	}
+	b0, c0 := sum(before)
+	b1, c1 := sum(after)
+	total := c1 - c0
+	if total == 0 {
+		return math.NaN()
+	}
+	var bounds []float64
+	for ub := range b1 {
+		bounds = append(bounds, ub)
+	}
+	sort.Float64s(bounds)
+	rank := q * float64(total)
+	prevBound, prevCount := 0.0, 0.0
+	for _, ub := range bounds {
+		c := float64(b1[ub] - b0[ub])
+		if c >= rank {
+			if c == prevCount {
+				return ub
+			}
+			return prevBound + (ub-prevBound)*(rank-prevCount)/(c-prevCount)
+		}
+		prevBound, prevCount = ub, c
+	}
+	return math.Inf(1)
+}
