@@ -389,3 +389,33 @@ func TestServeHTTP(t *testing.T) {
 	assert.False(t, ar.Response.Allowed)
 	assert.Contains(t, ar.Response.Result.Message, "ISTIO-MTLS-001")
 }
+
+// DELETE judges the old object, with the rules that list DELETE only.
+func TestValidateDeleteJudgesTheOldObject(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.rego"), []byte(`# METADATA
+# title: Keep managed
+# custom:
+#   id: X-KEEP-001
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   operations: [DELETE]
+#   kinds: [{group: "", kind: ConfigMap}]
+package x.keep
+
+deny contains "managed by meshguard" if input.request.oldObject.metadata.labels.managed == "yes"
+`), 0o600))
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	validate, _ := handlers(t, e, nil)
+	managed := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"shop","labels":{"managed":"yes"}}}`
+	resp := validate.Handle(t.Context(), review(admissionv1.Delete, cmKind, "shop", managed))
+	assert.False(t, resp.Allowed)
+	assert.Contains(t, resp.Result.Message, "X-KEEP-001: managed by meshguard")
+	resp = validate.Handle(t.Context(), review(admissionv1.Create, cmKind, "shop", managed))
+	assert.True(t, resp.Allowed, "the DELETE rule does not judge CREATE")
+	noOld := review(admissionv1.Delete, cmKind, "shop", managed)
+	noOld.OldObject.Raw = nil
+	resp = validate.Handle(t.Context(), noOld)
+	assert.Equal(t, int32(http.StatusBadRequest), resp.Result.Code)
+}
