@@ -7,7 +7,9 @@
 #   selector) without a mode has no parent to inherit from and is PERMISSIVE.
 #   A policy elsewhere without a mode is judged by what it inherits (workload,
 #   then namespace, then mesh-wide): it is flagged, naming the deciding object,
-#   when that resolves to PERMISSIVE or DISABLE.
+#   when that resolves to PERMISSIVE or DISABLE. The mutating webhook sets
+#   `mtls.mode: STRICT` on a selector-less policy that sets no mode; an
+#   explicit mode (`UNSET` included) and workload policies are left alone.
 # custom:
 #   id: ISTIO-MTLS-001
 #   version: 1.1.0

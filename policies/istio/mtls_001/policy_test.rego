@@ -323,10 +323,33 @@ _strict_mode := {{"path": ["spec", "mtls", "mode"], "value": "STRICT"}}
 test_mutate_sets_strict_on_namespace_policy_without_mode if {
 	mtls_001.mutate == _strict_mode with input as _review(_pa("payments", "default", {}))
 	mtls_001.mutate == _strict_mode with input as _pa("istio-system", "default", {"mtls": {}})
+	mtls_001.mutate == _strict_mode with input as _pa("payments", "default", {"mtls": null})
+	mtls_001.mutate == _strict_mode with input as json.remove(_pa("payments", "default", {}), ["spec"])
+}
+
+# An empty selector selects the whole namespace (RULES.md violating example
+# inventory/default in the fixtures).
+test_mutate_sets_strict_with_empty_selector if {
+	mtls_001.mutate == _strict_mode with input as _pa("payments", "default", {"selector": {"matchLabels": {}}})
 }
 
 test_mutate_keeps_explicit_modes_and_workload_policies if {
-	count(mtls_001.mutate) == 0 with input as _pa("payments", "default", _mode("UNSET"))
-	count(mtls_001.mutate) == 0 with input as _pa("payments", "default", _mode("PERMISSIVE"))
-	count(mtls_001.mutate) == 0 with input as _pa("payments", "ledger", _workload({}))
+	every mode in ["UNSET", "PERMISSIVE", "DISABLE", "STRICT"] {
+		mtls_001.mutate == set() with input as _pa("payments", "default", _mode(mode))
+	}
+	mtls_001.mutate == set() with input as _pa("payments", "ledger", _workload({}))
+	mtls_001.mutate == set() with input as _pa("payments", "ledger", _workload({"mtls": {}}))
+}
+
+test_mutate_nothing_for_other_kinds if {
+	mtls_001.mutate == set() with input as object.union(_pa("payments", "default", {}), {"kind": "RequestAuthentication"})
+	mtls_001.mutate == set() with input as object.union(_pa("payments", "default", {}), {"apiVersion": "networking.istio.io/v1"})
+}
+
+# With the mode the mutation adds, the mesh-wide policy passes.
+test_mutate_result_passes if {
+	pa := _pa("istio-system", "default", {})
+	mtls_001.deny == {_mesh_wide_unset} with input as pa
+	some m in mtls_001.mutate with input as pa
+	_passes with input as json.patch(pa, [{"op": "add", "path": "/spec/mtls", "value": {"mode": m.value}}])
 }

@@ -8,8 +8,10 @@
 #   from the annotations and drops the chart defaults, so setting just
 #   `proxyCPU` silently removes the memory limit. An already injected Pod is
 #   judged on its `istio-proxy` container. The mutating webhook adds the
-#   defaults at admission; offline, `meshguard check` fails until the manifest
-#   has them.
+#   defaults (`sidecar.cpuRequest`, `memoryRequest`, `memoryLimit`, and
+#   `cpuLimit` when configured) to a workload that sets none of the four and
+#   has no injected proxy yet; a partial set is left to the deny. Offline,
+#   `meshguard check` fails until the manifest has them.
 # custom:
 #   id: ISTIO-RES-001
 #   version: 1.1.0
@@ -27,7 +29,8 @@
 #   remediation: |
 #     Add to the pod template's annotations, for example:
 #     `sidecar.istio.io/proxyCPU: "100m"`, `sidecar.istio.io/proxyMemory: "128Mi"`,
-#     `sidecar.istio.io/proxyMemoryLimit: "1024Mi"` (`meshguard check --fix` does it).
+#     `sidecar.istio.io/proxyMemoryLimit: "1024Mi"`. The webhook adds these
+#     defaults only when none of the four annotations is set.
 package meshguard.istio.res_001
 
 import data.meshguard.lib.config
@@ -186,12 +189,14 @@ _default_params := {
 	"cpuLimit": "cpuLimit",
 }
 
-mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": v} if {
+# Annotation values are strings; a parameter written as a YAML number
+# (`cpuRequest: 1`) is rendered as one.
+mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": sprintf("%v", [v])} if {
 	_applies
 	istio.gets_sidecar
 	count(_annotated) == 0
 	not _proxy
 	some k, param in _default_params
 	v := config.params.sidecar[param]
-	v != ""
+	not v in {"", null}
 }

@@ -344,12 +344,73 @@ test_mutate_adds_cpu_limit_only_when_configured if {
 		with data.meshguard.config as {"sidecar": {"cpuLimit": "500m"}}
 }
 
+test_mutate_every_workload_kind if {
+	cron := {
+		"apiVersion": "batch/v1",
+		"kind": "CronJob",
+		"metadata": {"name": "api", "namespace": "shop"},
+		"spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": _template({}, {}, {"containers": [_app]})}}},
+	}
+	cron_path := ["spec", "jobTemplate", "spec", "template", "metadata", "annotations"]
+	res_001.mutate == {
+		{"path": array.concat(cron_path, [_cpu]), "value": "100m"},
+		{"path": array.concat(cron_path, [_memory]), "value": "128Mi"},
+		{"path": array.concat(cron_path, [_memory_limit]), "value": "1024Mi"},
+	} with input as cron with data.inventory as _enrolled
+	every api_version, kind in {"apps/v1": "StatefulSet", "batch/v1": "Job"} {
+		obj := object.union(_deployment({}), {"apiVersion": api_version, "kind": kind})
+		count(res_001.mutate) == 3 with input as obj with data.inventory as _enrolled
+	}
+	every kind in ["DaemonSet", "ReplicaSet"] {
+		obj := object.union(_deployment({}), {"kind": kind})
+		count(res_001.mutate) == 3 with input as obj with data.inventory as _enrolled
+	}
+}
+
+# Annotations are strings: a parameter written as a YAML number is rendered.
+test_mutate_renders_numeric_parameters_as_strings if {
+	res_001.mutate == {
+		{"path": _pod_ann(_cpu), "value": "1"},
+		{"path": _pod_ann(_memory), "value": "128Mi"},
+		{"path": _pod_ann(_memory_limit), "value": "1024Mi"},
+	} with input as _pod({})
+		with data.inventory as _enrolled
+		with data.meshguard.config as {"sidecar": {"cpuRequest": 1}}
+}
+
+# The annotations the mutation adds pass the rule (default configuration, and
+# with a CPU limit).
+test_mutate_result_passes if {
+	every cfg in [{}, {"sidecar": {"cpuLimit": "500m"}}] {
+		added := {m.path[2]: m.value |
+			some m in res_001.mutate with input as _pod({}) with data.inventory as _enrolled with data.meshguard.config as cfg
+		}
+		count(added) > 2
+		_passes with input as _pod(added) with data.inventory as _enrolled with data.meshguard.config as cfg
+	}
+}
+
 test_mutate_leaves_partial_sets_and_injected_pods_alone if {
-	count(res_001.mutate) == 0 with input as _deployment({_cpu: "100m"}) with data.inventory as _enrolled
-	count(res_001.mutate) == 0 with input as _pod_with({}, {"app": "api"}, {"containers": [_app, _proxy({})]})
+	res_001.mutate == set() with input as _deployment({_cpu: "100m"}) with data.inventory as _enrolled
+	res_001.mutate == set() with input as _deployment({_cpu_limit: ""}) with data.inventory as _enrolled
+	res_001.mutate == set() with input as _pod_with({}, {"app": "api"}, {"containers": [_app, _proxy({})]})
+		with data.inventory as _enrolled
+	res_001.mutate == set() with input as _pod_with({}, {"app": "api"}, {"initContainers": [_proxy({})], "containers": [_app]})
 		with data.inventory as _enrolled
 }
 
 test_mutate_nothing_without_a_sidecar if {
-	count(res_001.mutate) == 0 with input as _deployment({})
+	res_001.mutate == set() with input as _deployment({})
+	res_001.mutate == set() with input as _deployment({"sidecar.istio.io/inject": "false"}) with data.inventory as _enrolled
+}
+
+test_mutate_nothing_for_other_kinds if {
+	svc := {
+		"apiVersion": "v1",
+		"kind": "Service",
+		"metadata": {"name": "api", "namespace": "shop", "labels": {"sidecar.istio.io/inject": "true"}},
+		"spec": {"ports": [{"port": 80}]},
+	}
+	res_001.mutate == set() with input as svc with data.inventory as _enrolled
+	res_001.mutate == set() with input as object.union(_deployment({}), {"apiVersion": "extensions/v1beta1"}) with data.inventory as _enrolled
 }

@@ -5,8 +5,10 @@
 #   upstream pins client connections and worker capacity indefinitely. Every
 #   HTTP route that forwards (has `route`; redirects, direct responses and
 #   delegates are skipped) must set a `timeout` no larger than
-#   `route.maxTimeout`. The mutating webhook adds `route.defaultTimeout` at
-#   admission; offline, `meshguard check` fails until the manifest has one.
+#   `route.maxTimeout`. A `timeout` that is absent, null or `0s` is reported.
+#   The mutating webhook adds `route.defaultTimeout` to every forwarding route
+#   without one (a value written, even `0s`, is kept); offline, `meshguard
+#   check` fails until the manifest has one.
 # custom:
 #   id: ISTIO-TRAFFIC-001
 #   version: 1.1.0
@@ -19,7 +21,8 @@
 #     versions: [v1alpha3, v1beta1, v1]
 #   remediation: |
 #     Set `timeout` on every HTTP route (for example `timeout: 15s`), at most the
-#     configured maximum (60s by default).
+#     configured maximum (60s by default). At admission the webhook adds the
+#     default timeout to a route that has none.
 package meshguard.istio.traffic_001
 
 import data.meshguard.lib.config
@@ -40,10 +43,15 @@ _forwarding contains [i, route] if {
 	not route.delegate
 }
 
+# No timeout: absent or null (what the mutation fills in), or 0s (disabled).
+_no_timeout(route) if object.get(route, "timeout", null) == null
+
+_no_timeout(route) if duration.unset(route, "timeout")
+
 deny contains f if {
 	_applies
 	some [i, route] in _forwarding
-	duration.unset(route, "timeout")
+	_no_timeout(route)
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d has no timeout, so a stuck upstream holds requests forever; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),

@@ -57,6 +57,11 @@ test_deny_zero_timeout if {
 	traffic_001.deny == {_missing(0, "15s")} with input as _vs("networking.istio.io/v1beta1", [_timed("0s")])
 }
 
+# `timeout:` with no value (YAML null) is as absent as a missing key.
+test_deny_null_timeout if {
+	traffic_001.deny == {_missing(0, "15s")} with input as _v1([_timed(null)])
+}
+
 test_deny_each_route_without_timeout if {
 	http := [_timed("10s"), _route, {"redirect": {"uri": "/v2"}}, _timed("0s")]
 	traffic_001.deny == {_missing(1, "15s"), _missing(3, "15s")} with input as _v1(http)
@@ -164,9 +169,33 @@ test_mutate_uses_configured_default if {
 }
 
 test_mutate_keeps_explicit_values_even_zero if {
-	count(traffic_001.mutate) == 0 with input as _v1([_timed("0s"), _timed("10s")])
+	traffic_001.mutate == set() with input as _v1([_timed("0s"), _timed("10s"), _timed("2m")])
 }
 
 test_mutate_treats_null_as_absent if {
 	traffic_001.mutate == {{"path": ["spec", "http", 0, "timeout"], "value": "15s"}} with input as _v1([_timed(null)])
+}
+
+test_mutate_skips_non_forwarding_and_delegate_routes if {
+	http := [
+		{"redirect": {"uri": "/v2"}},
+		{"directResponse": {"status": 503}},
+		{"delegate": {"name": "ratings-delegate", "namespace": "prod"}},
+		object.union(_route, {"delegate": {"name": "ratings-delegate"}}),
+	]
+	traffic_001.mutate == set() with input as _v1(http)
+}
+
+test_mutate_nothing_for_other_kinds if {
+	traffic_001.mutate == set() with input as object.union(_v1([_route]), {"kind": "DestinationRule"})
+	traffic_001.mutate == set() with input as object.union(_v1([_route]), {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute"})
+}
+
+# What the mutation adds satisfies the deny rule (default and configured).
+test_mutate_result_passes if {
+	vs := _v1([_route, _timed("5s"), _route])
+	patched := json.patch(vs, [{"op": "add", "path": sprintf("/spec/http/%d/timeout", [m.path[2]]), "value": m.value} |
+		some m in traffic_001.mutate with input as vs
+	])
+	_passes with input as patched
 }

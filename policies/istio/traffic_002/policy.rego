@@ -7,7 +7,10 @@
 #   (each try may then take the whole route timeout); `(1 + attempts) ×
 #   perTryTimeout` longer than the route timeout (the last tries never run);
 #   retry conditions outside `retry.safeConditions` on routes that are not
-#   restricted to GET, HEAD or OPTIONS (duplicate side effects).
+#   restricted to GET, HEAD or OPTIONS (duplicate side effects). The mutating
+#   webhook adds a bounded retry policy (`retry.defaultAttempts` ×
+#   `retry.defaultPerTryTimeout`, Istio's default retry conditions) to a
+#   forwarding route without one, when every try fits in the route timeout.
 # custom:
 #   id: ISTIO-TRAFFIC-002
 #   version: 1.1.0
@@ -123,25 +126,41 @@ warn contains f if {
 	)
 }
 
-_safe_retry_on := "connect-failure,refused-stream,unavailable,cancelled"
+# Istio's own retry conditions when `retries` is unset, kept where the
+# configuration deems them safe, so the default never trips check (e).
+_default_retry_on := concat(",", [c |
+	some c in ["connect-failure", "refused-stream", "unavailable", "cancelled"]
+	c in config.params.retry.safeConditions
+])
 
-# Mutation (RULES.md): a bounded retry policy on a forwarding route without
-# one, only when every try fits in the route's timeout (the one written, or
-# the default that ISTIO-TRAFFIC-001 adds), so that check (d) holds.
-mutate contains {"path": ["spec", "http", i, "retries"], "value": retries} if {
+# The retry policy the mutation adds, when it satisfies every check: at most
+# retry.maxAttempts, and (1 + attempts) × perTryTimeout within the timeout
+# (check (d), hence (c)). Zero attempts disables retries: istiod accepts no
+# other retry field then.
+_default_retries(_) := {"attempts": 0} if config.params.retry.defaultAttempts == 0
+
+_default_retries(timeout) := {"attempts": attempts, "perTryTimeout": per_try, "retryOn": _default_retry_on} if {
+	attempts := config.params.retry.defaultAttempts
+	attempts > 0
+	attempts <= config.params.retry.maxAttempts
+	per_try := config.params.retry.defaultPerTryTimeout
+	(1 + attempts) * duration.ns(per_try) <= duration.ns(timeout)
+	_default_retry_on != ""
+}
+
+# The timeout a route will have: its own, or the default that
+# ISTIO-TRAFFIC-001's mutation adds when it has none.
+_effective_timeout(route) := route.timeout if route.timeout != null
+
+_effective_timeout(route) := config.params.route.defaultTimeout if object.get(route, "timeout", null) == null
+
+# Mutation (RULES.md): a bounded retry policy on a forwarding route (the
+# routes ISTIO-TRAFFIC-001 judges: `route` present, no delegate) without one.
+# A retry policy the user wrote, even `attempts: 0`, is kept.
+mutate contains {"path": ["spec", "http", i, "retries"], "value": _default_retries(_effective_timeout(route))} if {
 	_applies
 	some i, route in kube.obj.spec.http
 	route.route
 	not route.delegate
 	object.get(route, "retries", null) == null
-	timeout := object.get(route, "timeout", null)
-	effective := _effective_timeout(timeout)
-	attempts := config.params.retry.defaultAttempts
-	per_try := config.params.retry.defaultPerTryTimeout
-	(1 + attempts) * duration.ns(per_try) <= duration.ns(effective)
-	retries := {"attempts": attempts, "perTryTimeout": per_try, "retryOn": _safe_retry_on}
 }
-
-_effective_timeout(null) := config.params.route.defaultTimeout
-
-_effective_timeout(t) := t if t != null

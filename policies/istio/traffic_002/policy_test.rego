@@ -264,14 +264,72 @@ test_mutate_adds_retries_when_they_fit_the_route_timeout if {
 	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": _default_retries}} with input as _v1([_route_only("15s")])
 }
 
-test_mutate_skips_retries_that_would_not_fit if {
-	count(traffic_002.mutate) == 0 with input as _v1([_route_only("10s"), _route_only("0s")])
+test_mutate_adds_retries_when_they_fit_the_route_timeout_only if {
+	traffic_002.mutate == {{"path": ["spec", "http", 1, "retries"], "value": _default_retries}} with input as _v1([_route_only("10s"), _route_only("20s"), _route_only("0s"), _route_only("soon")])
+}
+
+# A null timeout is absent: ISTIO-TRAFFIC-001 adds the default to it.
+test_mutate_treats_null_timeout_as_absent if {
+	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": _default_retries}} with input as _v1([object.union(_route_only(""), {"timeout": null, "retries": null})])
+}
+
+test_mutate_follows_configured_defaults if {
+	cfg := {"route": {"defaultTimeout": "10s"}, "retry": {"defaultAttempts": 1, "defaultPerTryTimeout": "4s"}}
+	traffic_002.mutate == {
+		{"path": ["spec", "http", 0, "retries"], "value": {"attempts": 1, "perTryTimeout": "4s", "retryOn": _safe_on}},
+		{"path": ["spec", "http", 1, "retries"], "value": {"attempts": 1, "perTryTimeout": "4s", "retryOn": _safe_on}},
+	} with input as _v1([_route_only(""), _route_only("8s"), _route_only("7s")])
+		with data.meshguard.config as cfg
+}
+
+# Zero default attempts disables retries; istiod rejects any other retry
+# field next to attempts: 0.
+test_mutate_zero_default_attempts_disables_retries if {
+	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": {"attempts": 0}}} with input as _v1([_route_only("0s")])
+		with data.meshguard.config as {"retry": {"defaultAttempts": 0}}
+}
+
+# The default never trips the rule's own checks, whatever the configuration.
+test_mutate_nothing_when_the_default_would_be_denied if {
+	traffic_002.mutate == set() with input as _v1([_route_only("60s")])
+		with data.meshguard.config as {"retry": {"defaultAttempts": 4}}
+}
+
+test_mutate_keeps_only_the_safe_default_conditions if {
+	safe := ["connect-failure", "unavailable"]
+	traffic_002.mutate == {{"path": ["spec", "http", 0, "retries"], "value": {"attempts": 2, "perTryTimeout": "5s", "retryOn": "connect-failure,unavailable"}}} with input as _v1([_route_only("")])
+		with data.meshguard.config as {"retry": {"safeConditions": safe}}
+	traffic_002.mutate == set() with input as _v1([_route_only("")])
+		with data.meshguard.config as {"retry": {"safeConditions": ["5xx"]}}
 }
 
 test_mutate_keeps_an_existing_retry_policy if {
-	count(traffic_002.mutate) == 0 with input as _v1([_http("15s", {"attempts": 0})])
+	traffic_002.mutate == set() with input as _v1([_http("15s", {"attempts": 0}), _http("", _retries(3, "1s"))])
 }
 
 test_mutate_skips_non_forwarding_and_delegate_routes if {
-	count(traffic_002.mutate) == 0 with input as _v1([{"redirect": {"uri": "/x"}}, object.union(_route_only(""), {"delegate": {"name": "d"}})])
+	http := [
+		{"redirect": {"uri": "/x"}},
+		{"directResponse": {"status": 503}},
+		{"delegate": {"name": "d"}},
+		object.union(_route_only(""), {"delegate": {"name": "d"}}),
+	]
+	traffic_002.mutate == set() with input as _v1(http)
+}
+
+test_mutate_nothing_for_other_kinds if {
+	traffic_002.mutate == set() with input as object.union(_v1([_route_only("")]), {"kind": "DestinationRule"})
+}
+
+# With the timeout ISTIO-TRAFFIC-001 adds, the retries pass every check.
+test_mutate_result_passes if {
+	vs := _v1([_route_only(""), _route_only("30s")])
+	with_timeout := json.patch(vs, [{"op": "add", "path": "/spec/http/0/timeout", "value": config.params.route.defaultTimeout}])
+	patched := json.patch(with_timeout, [{"op": "add", "path": sprintf("/spec/http/%d/retries", [m.path[2]]), "value": m.value} |
+		some m in traffic_002.mutate with input as vs
+	])
+	count(patched.spec.http[0].retries) == 3
+	count(patched.spec.http[1].retries) == 3
+	traffic_002.deny == set() with input as patched
+	traffic_002.warn == set() with input as patched
 }
