@@ -6,41 +6,45 @@
 #   user's config file (`--config`), so every key can be overridden.
 package meshguard.lib.config
 
-defaults := {
-	"istio": {
-		"rootNamespace": "istio-system",
-		"meshDomain": "cluster.local",
-		"publicGatewaySelectors": [{"istio": "ingressgateway"}],
-	},
-	"route": {
-		"defaultTimeout": "15s",
-		"maxTimeout": "60s",
-	},
-	"retry": {
-		"defaultAttempts": 2,
-		"maxAttempts": 3,
-		"defaultPerTryTimeout": "5s",
-		"safeConditions": [
-			"connect-failure",
-			"refused-stream",
-			"reset-before-request",
-			"unavailable",
-			"cancelled",
-			"retriable-status-codes",
-		],
-	},
-	"sidecar": {
-		"cpuRequest": "100m",
-		"cpuRequestMin": "10m",
-		"cpuRequestMax": "1000m",
-		"memoryRequest": "128Mi",
-		"memoryRequestMin": "32Mi",
-		"memoryRequestMax": "1Gi",
-		"memoryLimit": "1024Mi",
-		"memoryLimitMax": "2Gi",
-		"cpuLimit": "",
-		"cpuLimitMax": "2000m",
-	},
+# The defaults of each area are a separate rule, so that every rule family
+# can keep its parameters in its own file of this package (for example
+# linkerd.rego); keys are area names and must not repeat across files.
+defaults["istio"] := {
+	"rootNamespace": "istio-system",
+	"meshDomain": "cluster.local",
+	"publicGatewaySelectors": [{"istio": "ingressgateway"}],
+}
+
+defaults["route"] := {
+	"defaultTimeout": "15s",
+	"maxTimeout": "60s",
+}
+
+defaults["retry"] := {
+	"defaultAttempts": 2,
+	"maxAttempts": 3,
+	"defaultPerTryTimeout": "5s",
+	"safeConditions": [
+		"connect-failure",
+		"refused-stream",
+		"reset-before-request",
+		"unavailable",
+		"cancelled",
+		"retriable-status-codes",
+	],
+}
+
+defaults["sidecar"] := {
+	"cpuRequest": "100m",
+	"cpuRequestMin": "10m",
+	"cpuRequestMax": "1000m",
+	"memoryRequest": "128Mi",
+	"memoryRequestMin": "32Mi",
+	"memoryRequestMax": "1Gi",
+	"memoryLimit": "1024Mi",
+	"memoryLimitMax": "2Gi",
+	"cpuLimit": "",
+	"cpuLimitMax": "2000m",
 }
 
 default _user := {}
