@@ -246,3 +246,28 @@ func TestCorpus(t *testing.T) {
 	assert.Greater(t, got.Summary["objects"], 2500)
 	assert.Greater(t, got.Summary["deny"], 0)
 }
+
+// An exemption on the Namespace among the inputs silences a deny: exit 0,
+// and the finding is still reported, as exempted, with the reason and date.
+func TestCheckExemption(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    meshguard.io/exempt: ISTIO-MTLS-001\n    meshguard.io/exempt-reason: legacy billing migration, TICKET-7\n    meshguard.io/exempt-until: \"2999-12-31\"\n")
+	write(t, dir, "pa.yaml", permissive)
+	r := run(t, "", "check", dir)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "ISTIO-MTLS-001 exempted (high)")
+	assert.Contains(t, r.stdout, "(exempted by the namespace shop until 2999-12-31: legacy billing migration, TICKET-7)")
+
+	r = run(t, "", "check", "-o", "json", dir)
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, `"action": "exempted"`)
+	assert.Contains(t, r.stdout, `"exemption": {`)
+	assert.Contains(t, r.stdout, `"from": "namespace shop"`)
+	assert.Contains(t, r.stdout, `"exempted": 1`)
+
+	// Expired: the deny stands and says why the exemption did not apply.
+	write(t, dir, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    meshguard.io/exempt: ISTIO-MTLS-001\n    meshguard.io/exempt-reason: old\n    meshguard.io/exempt-until: \"2001-01-01\"\n")
+	r = run(t, "", "check", dir)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "the exemption on the namespace shop does not apply: it expired on 2001-01-01")
+}

@@ -262,7 +262,10 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 			denies = append(denies, line)
 		case policy.ActionWarn:
 			warnings = append(warnings, line)
-		case policy.ActionAudit:
+		case policy.ActionAudit, policy.ActionExempted:
+			if x := f.Exemption; x != nil {
+				f.Message = fmt.Sprintf("exempted by the %s until %s (%s): %s", x.From, x.Until, x.Reason, f.Message)
+			}
 			if prev := audit[f.Rule]; prev != "" {
 				line = prev + "; " + f.Message
 			} else {

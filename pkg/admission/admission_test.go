@@ -419,3 +419,15 @@ deny contains "managed by meshguard" if input.request.oldObject.metadata.labels.
 	resp = validate.Handle(t.Context(), noOld)
 	assert.Equal(t, int32(http.StatusBadRequest), resp.Result.Code)
 }
+
+// An exempted deny does not deny: the request is allowed and the exemption
+// goes to the audit log.
+func TestValidateExempted(t *testing.T) {
+	e := newEngine(t, policy.Options{})
+	validate, _ := handlers(t, e, nil)
+	exempted := strings.Replace(permissivePA, `"namespace":"shop"`, `"namespace":"shop","annotations":{"meshguard.io/exempt":"ISTIO-MTLS-001","meshguard.io/exempt-reason":"migration TICKET-1","meshguard.io/exempt-until":"2999-01-01"}`, 1)
+	resp := validate.Handle(t.Context(), review(admissionv1.Create, paKind, "shop", exempted))
+	assert.True(t, resp.Allowed)
+	assert.Empty(t, resp.Warnings)
+	assert.Contains(t, resp.AuditAnnotations["ISTIO-MTLS-001"], "exempted by the object until 2999-01-01 (migration TICKET-1)")
+}

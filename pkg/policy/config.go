@@ -16,6 +16,7 @@ import (
 //	enforcement:         # per-rule action overrides
 //	  ISTIO-TRAFFIC-001: warn
 //	excludeNamespaces: [kube-system, kube-public, kube-node-lease]
+//	nonExemptable: [ISTIO-MTLS-001]   # exemption annotations do not apply
 type Config struct {
 	// Params override the rule thresholds (data.meshguard.config).
 	Params map[string]any `json:"params,omitempty"`
@@ -24,6 +25,8 @@ type Config struct {
 	// ExcludeNamespaces are namespaces whose objects are not judged. nil means
 	// the defaults (DefaultExcludedNamespaces); an empty list excludes none.
 	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
+	// NonExemptable rules ignore the meshguard.io/exempt annotations.
+	NonExemptable []string `json:"nonExemptable,omitempty"`
 }
 
 // DefaultExcludedNamespaces are skipped unless the config says otherwise
@@ -61,6 +64,11 @@ func (c *Config) validate(rules map[string]*Rule, defaults map[string]any) error
 		case ActionDeny, ActionWarn, ActionAudit:
 		default:
 			problems = append(problems, fmt.Sprintf("enforcement.%s: action %q is not one of deny, warn, audit", id, a))
+		}
+	}
+	for _, id := range c.NonExemptable {
+		if _, ok := rules[id]; !ok {
+			problems = append(problems, fmt.Sprintf("nonExemptable: unknown rule %q", id))
 		}
 	}
 	problems = append(problems, unknownParams("params", c.Params, defaults)...)

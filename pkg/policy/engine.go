@@ -18,6 +18,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -44,6 +45,8 @@ type Options struct {
 	// exists stay silent instead of assuming nothing else exists. Policies
 	// read it as data.meshguard.lib.kube.inventory_known.
 	NoInventory bool
+	// Now is the clock exemption dates are judged by; nil means time.Now.
+	Now func() time.Time
 }
 
 // ForbiddenBuiltins are removed from the capabilities the bundle is compiled
@@ -66,6 +69,9 @@ type Engine struct {
 	params      map[string]any
 	enforcement map[string]Action
 	excluded    map[string]bool
+	// nonExemptable are the rules the config forbids to exempt.
+	nonExemptable map[string]bool
+	clock         func() time.Time
 }
 
 type binding struct {
@@ -145,6 +151,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		mutations:   map[GroupKind]*kindQuery{},
 		enforcement: cfg.Enforcement,
 		excluded:    map[string]bool{},
+		clock:       opts.Now,
+	}
+	e.nonExemptable = map[string]bool{}
+	for _, id := range cfg.NonExemptable {
+		e.nonExemptable[id] = true
 	}
 	for _, r := range rules {
 		e.byID[r.ID] = r

@@ -63,6 +63,8 @@ type Finding struct {
 	Path        string `json:"path,omitempty"`
 	Line        int    `json:"line,omitempty"`
 	Remediation string `json:"remediation,omitempty"`
+	// Exemption is set when the finding is exempted (Action "exempted").
+	Exemption *Exemption `json:"exemption,omitempty"`
 	// Object and Revision are carried by the report around the finding.
 	Object   ObjectRef `json:"-"`
 	Revision string    `json:"-"`
@@ -250,6 +252,7 @@ func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input a
 			out = append(out, f)
 		}
 	}
+	e.exempt(ctx, input, ref, out)
 	SortFindings(out)
 	return out, nil
 }

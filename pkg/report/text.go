@@ -31,6 +31,9 @@ func Text(w io.Writer, r *Report) error {
 			if f.Path != "" {
 				fmt.Fprintf(&b, " [%s]", f.Path)
 			}
+			if x := f.Exemption; x != nil {
+				fmt.Fprintf(&b, " (exempted by the %s until %s: %s)", x.From, x.Until, x.Reason)
+			}
 			b.WriteByte('\n')
 		}
 	}
