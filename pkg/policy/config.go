@@ -97,8 +97,8 @@ func unknownParams(prefix string, user, defaults map[string]any) []string {
 		switch {
 		case dIsMap && uIsMap:
 			problems = append(problems, unknownParams(prefix+"."+k, um, dm)...)
-		case dIsMap != uIsMap:
-			problems = append(problems, fmt.Sprintf("%s.%s has the wrong type: want %s", prefix, k, typeName(d)))
+		case dIsMap != uIsMap || typeName(d) != typeName(v):
+			problems = append(problems, fmt.Sprintf("%s.%s has the wrong type: want %s, got %s", prefix, k, typeName(d), typeName(v)))
 		}
 	}
 	return problems
@@ -112,7 +112,11 @@ func typeName(v any) string {
 		return "a list"
 	case string:
 		return "a string"
-	default:
-		return "a scalar"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	default: // int64, float64, json.Number
+		return "a number"
 	}
 }

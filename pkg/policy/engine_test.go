@@ -167,6 +167,9 @@ func TestConfigErrors(t *testing.T) {
 		{"an unknown top-level key is an error", "parms: {}\n", `unknown field "parms"`},
 		{"an unknown parameter is an error that lists the known ones", "params:\n  route:\n    maxTimout: 30s\n", "params.route.maxTimout is not a known parameter (known: defaultTimeout, maxTimeout)"},
 		{"a parameter of the wrong shape is an error", "params:\n  route: 30s\n", "params.route has the wrong type: want an object"},
+		{"a number where a duration string is expected is an error", "params:\n  route: {defaultTimeout: 15}\n", "params.route.defaultTimeout has the wrong type: want a string, got a number"},
+		{"a string where a number is expected is an error", "params:\n  retry: {maxAttempts: \"3\"}\n", "params.retry.maxAttempts has the wrong type: want a number, got a string"},
+		{"a scalar where a list is expected is an error", "params:\n  retry: {safeConditions: reset}\n", "params.retry.safeConditions has the wrong type: want a list, got a string"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}
