@@ -9,13 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshguard/meshguard/pkg/check"
+	"github.com/meshguard/meshguard/pkg/policy"
 	"github.com/meshguard/meshguard/pkg/report"
 )
 
 type checkOptions struct {
 	engineFlags
-	output  string
-	workers int
+	controls checkControls
+	output   string
+	workers  int
 }
 
 func newCheck(s Streams) *cobra.Command {
@@ -28,9 +30,17 @@ func newCheck(s Streams) *cobra.Command {
 policy bundle. Multi-document files and "kind: List" are unwrapped. Namespace
 objects among the inputs tell rules which namespaces are in the mesh.
 
+Controls (flag, else MESHGUARD_<NAME> in the environment, else the config
+file: --config, $MESHGUARD_CONFIG, or ./.meshguard.yaml when present):
+  --rule / --skip-rule       keep only / drop these rules' findings
+  --severity-threshold S     keep only findings of severity S or worse
+  --fail-on-warn             warn findings fail the check too
+  --exclude-namespace NS     leave objects in NS unjudged
+  -o / $MESHGUARD_OUTPUT     output format
+
 Exit codes:
-  0  no deny finding
-  1  at least one deny finding
+  0  no deny finding (and, with --fail-on-warn, no warn finding)
+  1  at least one deny finding (or warn finding with --fail-on-warn)
   2  a usage error, or input that could not be read or parsed (every other
      file is still checked and reported)`,
 		Example: `  # check a directory of manifests
@@ -40,7 +50,13 @@ Exit codes:
   helm template ./chart | meshguard check -o json -
 
   # add your own policies and thresholds
-  meshguard check --policies ./team-policies --config .meshguard.yaml deploy/`,
+  meshguard check --policies ./team-policies --config .meshguard.yaml deploy/
+
+  # gate CI on high and critical findings only, warnings included
+  meshguard check --severity-threshold high --fail-on-warn deploy/
+
+  # everything but one rule
+  MESHGUARD_SKIP_RULE=ISTIO-TRAFFIC-002 meshguard check deploy/`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("check needs at least one PATH (a file, a directory, or - for stdin)")
@@ -52,6 +68,7 @@ Exit codes:
 		},
 	}
 	o.engineFlags.register(cmd)
+	o.controls.register(cmd)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "parallel workers for decoding and evaluation (default: number of CPUs)")
 	return cmd
@@ -64,18 +81,31 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 		// BenchmarkRunCorpus (GOGC=100 vs 400).
 		debug.SetGCPercent(400)
 	}
+	if !o.engineFlags.cmd.Flags().Changed("output") {
+		if v, ok := os.LookupEnv("MESHGUARD_OUTPUT"); ok {
+			o.output = v
+		}
+	}
 	out, err := report.For(o.output)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	engine, err := o.engine(ctx)
+	var resolveErr error
+	engine, err := o.engine(ctx, func(cfg *policy.Config) { resolveErr = o.controls.resolve(o.engineFlags.cmd, cfg) })
+	if resolveErr != nil {
+		return resolveErr
+	}
 	if err != nil {
+		return err
+	}
+	if err := o.controls.checkRules(engine); err != nil {
 		return err
 	}
 	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: s.In, Workers: o.workers})
 	if err != nil {
 		return err
 	}
+	o.controls.filter(r)
 	if err := out.Output(s.Out, r); err != nil {
 		return err
 	}
@@ -83,6 +113,8 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	case r.Summary.Errors > 0:
 		return &ExitError{Code: ExitBadInput}
 	case r.Summary.Deny > 0:
+		return &ExitError{Code: ExitDeny}
+	case o.controls.failOnWarn && r.Summary.Warn > 0:
 		return &ExitError{Code: ExitDeny}
 	}
 	return nil

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +28,21 @@ type Config struct {
 	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
 	// NonExemptable rules ignore the meshguard.io/exempt annotations.
 	NonExemptable []string `json:"nonExemptable,omitempty"`
+	// Check holds the defaults of `meshguard check`'s controls; flags and
+	// MESHGUARD_* environment variables override them.
+	Check CheckConfig `json:"check,omitempty"`
+}
+
+// CheckConfig is the `check:` section of the config file.
+type CheckConfig struct {
+	// FailOnWarn makes warn findings fail the check (exit 1).
+	FailOnWarn *bool `json:"failOnWarn,omitempty"`
+	// SeverityThreshold drops findings less severe than it (e.g. "high").
+	SeverityThreshold string `json:"severityThreshold,omitempty"`
+	// Rules, when set, keeps only the findings of these rules; SkipRules
+	// drops the findings of these.
+	Rules     []string `json:"rules,omitempty"`
+	SkipRules []string `json:"skipRules,omitempty"`
 }
 
 // DefaultExcludedNamespaces are skipped unless the config says otherwise
@@ -65,6 +81,19 @@ func (c *Config) validate(rules map[string]*Rule, defaults map[string]any) error
 		default:
 			problems = append(problems, fmt.Sprintf("enforcement.%s: action %q is not one of deny, warn, audit", id, a))
 		}
+	}
+	for _, list := range []struct {
+		key string
+		ids []string
+	}{{"check.rules", c.Check.Rules}, {"check.skipRules", c.Check.SkipRules}} {
+		for _, id := range list.ids {
+			if _, ok := rules[id]; !ok {
+				problems = append(problems, fmt.Sprintf("%s: unknown rule %q", list.key, id))
+			}
+		}
+	}
+	if t := c.Check.SeverityThreshold; t != "" && !slices.Contains(Severities, t) {
+		problems = append(problems, fmt.Sprintf("check.severityThreshold: %q is not one of %s", t, strings.Join(Severities, ", ")))
 	}
 	for _, id := range c.NonExemptable {
 		if _, ok := rules[id]; !ok {
