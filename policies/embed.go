@@ -6,7 +6,8 @@ package policies
 
 import "embed"
 
-// FS is the built-in bundle: the .manifest and every .rego file.
+// FS is the built-in bundle: the .manifest and every directory here (lib and
+// one per mesh: istio, linkerd, consul, gwapi), with every .rego file.
 //
-//go:embed .manifest lib istio
+//go:embed .manifest *
 var FS embed.FS
