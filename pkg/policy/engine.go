@@ -100,16 +100,12 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	var modules []*ast.Module
 	var revisions []string
+	mods, rev, err := builtinModules(opts, false)
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, mods...)
 	if !opts.NoBuiltin {
-		src := opts.Builtin
-		if src == nil {
-			src = policies.FS
-		}
-		mods, rev, err := loadFS(src, "policies")
-		if err != nil {
-			return nil, fmt.Errorf("loading built-in bundle: %w", err)
-		}
-		modules = append(modules, mods...)
 		revisions = append(revisions, rev)
 	}
 	for _, dir := range opts.Dirs {
@@ -286,7 +282,41 @@ func (e *Engine) write(ctx context.Context, p storage.Path, v any) error {
 	return nil
 }
 
+// builtinModules are the built-in bundle's modules, or with NoBuiltin only
+// its libraries (data.meshguard.lib.*), which users' policies may import.
+func builtinModules(opts Options, tests bool) ([]*ast.Module, string, error) {
+	src := opts.Builtin
+	if src == nil {
+		src = policies.FS
+	}
+	if opts.NoBuiltin {
+		if _, err := fs.Stat(src, "lib"); err != nil {
+			return nil, "", nil // a bundle without libraries
+		}
+		lib, err := fs.Sub(src, "lib")
+		if err != nil {
+			return nil, "", err
+		}
+		mods, _, err := loadFSWith(lib, "policies/lib", false)
+		if err != nil {
+			return nil, "", fmt.Errorf("loading the built-in libraries: %w", err)
+		}
+		return mods, "", nil
+	}
+	mods, rev, err := loadFSWith(src, "policies", tests)
+	if err != nil {
+		return nil, "", fmt.Errorf("loading built-in bundle: %w", err)
+	}
+	return mods, rev, nil
+}
+
 func loadFS(fsys fs.FS, label string) ([]*ast.Module, string, error) {
+	return loadFSWith(fsys, label, false)
+}
+
+// loadFSWith parses the .rego files of fsys, with the _test.rego files when
+// tests is true.
+func loadFSWith(fsys fs.FS, label string, tests bool) ([]*ast.Module, string, error) {
 	var modules []*ast.Module
 	h := sha256.New()
 	popts := ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1}
@@ -294,7 +324,7 @@ func loadFS(fsys fs.FS, label string) ([]*ast.Module, string, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
+		if d.IsDir() || !strings.HasSuffix(p, ".rego") || (!tests && strings.HasSuffix(p, "_test.rego")) {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
