@@ -24,7 +24,7 @@ build: ## build bin/meshguard and bin/webhook
 $(OPA): go.mod go.sum
 	$(GO) build -o $@ github.com/open-policy-agent/opa
 
-$(CONFTEST):
+$(CONFTEST): ## build the pinned conftest into bin/ (the conftest compatibility test and make bench use it)
 	GOBIN=$(BIN) $(GO) install github.com/open-policy-agent/conftest@$(CONFTEST_VERSION)
 
 .PHONY: tools
@@ -34,7 +34,7 @@ tools: $(OPA) ## build the pinned opa binary into bin/
 test: lint test-policies test-unit test-e2e ## run every test tier (what CI runs)
 
 .PHONY: test-unit
-test-unit: ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
+test-unit: $(CONFTEST) ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
 	$(GO) test -count=1 ./...
 
 .PHONY: test-e2e
