@@ -18,6 +18,8 @@ type checkOptions struct {
 	controls checkControls
 	output   string
 	workers  int
+	fix      bool
+	write    bool
 }
 
 func newCheck(s Streams) *cobra.Command {
@@ -55,6 +57,9 @@ Exit codes:
   # gate CI on high and critical findings only, warnings included
   meshguard check --severity-threshold high --fail-on-warn deploy/
 
+  # add the missing defaults, keeping comments; then check what is left
+  meshguard check --fix --write deploy/
+
   # everything but one rule
   MESHGUARD_SKIP_RULE=ISTIO-TRAFFIC-002 meshguard check deploy/`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -70,6 +75,8 @@ Exit codes:
 	o.engineFlags.register(cmd)
 	o.controls.register(cmd)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().BoolVar(&o.fix, "fix", false, "add the defaults the rules' mutations give (timeouts, retries, sidecar resources, STRICT mTLS) and print the fixed manifests; the remaining findings go to stderr")
+	cmd.Flags().BoolVar(&o.write, "write", false, "with --fix: rewrite the files in place (comments and key order kept) instead of printing them")
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "parallel workers for decoding and evaluation (default: number of CPUs)")
 	return cmd
 }
@@ -101,12 +108,21 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	if err := o.controls.checkRules(engine); err != nil {
 		return err
 	}
-	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: s.In, Workers: o.workers})
+	if o.write && !o.fix {
+		return usageError("--write needs --fix")
+	}
+	stdin, reportTo := s.In, s.Out
+	if o.fix {
+		if paths, stdin, reportTo, err = runFix(ctx, s, engine, paths, o.write); err != nil {
+			return err
+		}
+	}
+	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: stdin, Workers: o.workers})
 	if err != nil {
 		return err
 	}
 	o.controls.filter(r)
-	if err := out.Output(s.Out, r); err != nil {
+	if err := out.Output(reportTo, r); err != nil {
 		return err
 	}
 	switch {

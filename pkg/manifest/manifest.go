@@ -446,3 +446,7 @@ func scalar(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 }
+
+// NodeToValue converts a YAML node the way Parse does (maps with string
+// keys, int64, float64, bool, string, nil; aliases and merge keys resolved).
+func NodeToValue(n *yaml.Node) (any, error) { return convert(n, 0) }
