@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshguard/meshguard/pkg/check"
 	"github.com/meshguard/meshguard/pkg/policy"
+	"github.com/meshguard/meshguard/pkg/render"
 	"github.com/meshguard/meshguard/pkg/report"
 )
 
@@ -20,6 +21,12 @@ type checkOptions struct {
 	workers  int
 	fix      bool
 	write    bool
+
+	helm      []string
+	values    []string
+	set       []string
+	helmNS    string
+	kustomize []string
 }
 
 func newCheck(s Streams) *cobra.Command {
@@ -51,6 +58,10 @@ Exit codes:
   # check rendered manifests from stdin, as JSON
   helm template ./chart | meshguard check -o json -
 
+  # render a chart (no helm binary needed) or a kustomization, and check it
+  meshguard check --helm ./chart -f values-prod.yaml --set mesh.enabled=true
+  meshguard check --kustomize overlays/prod
+
   # add your own policies and thresholds
   meshguard check --policies ./team-policies --config .meshguard.yaml deploy/
 
@@ -63,8 +74,8 @@ Exit codes:
   # everything but one rule
   MESHGUARD_SKIP_RULE=ISTIO-TRAFFIC-002 meshguard check deploy/`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError("check needs at least one PATH (a file, a directory, or - for stdin)")
+			if len(args) == 0 && len(o.helm) == 0 && len(o.kustomize) == 0 {
+				return usageError("check needs at least one PATH (a file, a directory, or - for stdin), --helm CHART or --kustomize DIR")
 			}
 			return nil
 		},
@@ -75,6 +86,11 @@ Exit codes:
 	o.engineFlags.register(cmd)
 	o.controls.register(cmd)
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringArrayVar(&o.helm, "helm", nil, "render this Helm chart directory (or .tgz) with the Helm library and check the result (repeatable)")
+	cmd.Flags().StringArrayVarP(&o.values, "values", "f", nil, "with --helm: a values file (repeatable; later files win)")
+	cmd.Flags().StringArrayVar(&o.set, "set", nil, "with --helm: set a value, key=value as in helm (repeatable)")
+	cmd.Flags().StringVar(&o.helmNS, "helm-namespace", "", "with --helm: the release namespace (default \"default\")")
+	cmd.Flags().StringArrayVar(&o.kustomize, "kustomize", nil, "build this kustomization directory with the kustomize library and check the result (repeatable)")
 	cmd.Flags().BoolVar(&o.fix, "fix", false, "add the defaults the rules' mutations give (timeouts, retries, sidecar resources, STRICT mTLS) and print the fixed manifests; the remaining findings go to stderr")
 	cmd.Flags().BoolVar(&o.write, "write", false, "with --fix: rewrite the files in place (comments and key order kept) instead of printing them")
 	cmd.Flags().IntVar(&o.workers, "workers", 0, "parallel workers for decoding and evaluation (default: number of CPUs)")
@@ -111,13 +127,34 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	if o.write && !o.fix {
 		return usageError("--write needs --fix")
 	}
+	if (len(o.values) > 0 || len(o.set) > 0 || o.helmNS != "") && len(o.helm) == 0 {
+		return usageError("--values, --set and --helm-namespace need --helm")
+	}
+	var sources []render.Source
+	for _, c := range o.helm {
+		srcs, err := render.Helm(c, render.HelmOptions{ValueFiles: o.values, Set: o.set, Namespace: o.helmNS})
+		if err != nil {
+			return &ExitError{Code: ExitBadInput, Err: err}
+		}
+		sources = append(sources, srcs...)
+	}
+	for _, d := range o.kustomize {
+		src, err := render.Kustomize(d)
+		if err != nil {
+			return &ExitError{Code: ExitBadInput, Err: err}
+		}
+		sources = append(sources, src)
+	}
+	if o.fix && len(sources) > 0 {
+		return usageError("--fix works on manifest files: fix the chart's templates or the kustomization's resources instead")
+	}
 	stdin, reportTo := s.In, s.Out
 	if o.fix {
 		if paths, stdin, reportTo, err = runFix(ctx, s, engine, paths, o.write); err != nil {
 			return err
 		}
 	}
-	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: stdin, Workers: o.workers})
+	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: stdin, Workers: o.workers, Sources: sources})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/meshguard/meshguard/pkg/inventory"
 	"github.com/meshguard/meshguard/pkg/manifest"
 	"github.com/meshguard/meshguard/pkg/policy"
+	"github.com/meshguard/meshguard/pkg/render"
 	"github.com/meshguard/meshguard/pkg/report"
 )
 
@@ -25,6 +26,9 @@ type Options struct {
 	// Workers is the parallelism for decoding and evaluation; 0 means
 	// GOMAXPROCS.
 	Workers int
+	// Sources are inputs already in memory (rendered Helm charts and
+	// kustomizations), checked after the paths.
+	Sources []render.Source
 }
 
 // Run checks the objects found under paths. Input problems (unreadable files,
@@ -37,6 +41,10 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 		workers = runtime.GOMAXPROCS(0)
 	}
 	files, errs := manifest.Expand(paths)
+	nfiles := len(files)
+	for _, src := range opts.Sources {
+		files = append(files, src.Name)
+	}
 
 	// Decode in parallel, keeping the input order. An object of a kind that
 	// no rule covers can have no finding: its result is made here and its
@@ -48,7 +56,13 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 	}
 	out := make([]decoded, len(files))
 	parallel(len(files), workers, func(i int) {
-		f := manifest.ReadFile(files[i], opts.Stdin)
+		var f manifest.File
+		if i < nfiles {
+			f = manifest.ReadFile(files[i], opts.Stdin)
+		} else {
+			src := opts.Sources[i-nfiles]
+			f = manifest.Parse(src.Name, src.Data)
+		}
 		res := make([]report.Result, len(f.Docs))
 		for j := range f.Docs {
 			doc := &f.Docs[j]
