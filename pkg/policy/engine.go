@@ -72,6 +72,8 @@ type Engine struct {
 	// nonExemptable are the rules the config forbids to exempt.
 	nonExemptable map[string]bool
 	clock         func() time.Time
+	generators    []*Generator
+	generateQuery *rego.PreparedEvalQuery
 }
 
 type binding struct {
@@ -185,6 +187,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if err := e.prepare(ctx, compiler); err != nil {
+		return nil, err
+	}
+	if err := e.prepareGenerators(ctx, compiler); err != nil {
 		return nil, err
 	}
 	if e.params, err = e.effectiveParams(ctx, compiler); err != nil {

@@ -93,9 +93,10 @@ var (
 func rulesFromCompiler(c *ast.Compiler) ([]*Rule, error) {
 	byPkg := map[string]*Rule{}
 	var errs []string
+	generators := generatorPackages(c)
 	for _, ref := range c.GetAnnotationSet().Flatten() {
 		a := ref.Annotations
-		if a == nil || a.Scope != "package" || a.Custom["id"] == nil {
+		if a == nil || a.Scope != "package" || a.Custom["id"] == nil || generators[ref.Path.String()] {
 			continue
 		}
 		r, err := ruleFromAnnotations(a)
@@ -251,4 +252,20 @@ func ruleFromAnnotations(a *ast.Annotations) (*Rule, error) {
 		return r, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return r, nil
+}
+
+// generatorPackages are the packages that define `generate` (see
+// generate.go): they are generators, not rules.
+func generatorPackages(c *ast.Compiler) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range c.Modules {
+		for _, rule := range m.Rules {
+			if ref := rule.Head.Ref(); len(ref) > 0 {
+				if v, ok := ref[0].Value.(ast.Var); ok && v == "generate" {
+					out[m.Package.Path.String()] = true
+				}
+			}
+		}
+	}
+	return out
 }
