@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
-	"github.com/meshguard/meshguard/pkg/check"
 	"github.com/meshguard/meshguard/pkg/policy"
 	"github.com/meshguard/meshguard/pkg/report"
 )
@@ -85,14 +84,10 @@ func TestFixtures(t *testing.T) {
 			sort.Strings(wantStrings)
 			require.True(t, ruleSeen, "expected.yaml lists no finding of %s itself", dir)
 
-			got, err := check.Run(t.Context(), e, []string{filepath.Join(dir, "violating.yaml")}, check.Options{})
-			require.NoError(t, err)
-			require.Empty(t, got.Errors, "violating.yaml must parse")
+			got := judge(t, e, filepath.Join(dir, "violating.yaml"))
 			assert.Equal(t, wantStrings, findings(got), "findings of violating.yaml")
 
-			clean, err := check.Run(t.Context(), e, []string{filepath.Join(dir, "compliant.yaml")}, check.Options{})
-			require.NoError(t, err)
-			require.Empty(t, clean.Errors, "compliant.yaml must parse")
+			clean := judge(t, e, filepath.Join(dir, "compliant.yaml"))
 			assert.NotZero(t, clean.Summary.Objects, "compliant.yaml holds no object")
 			assert.Empty(t, findings(clean), "compliant.yaml must give no finding of any rule")
 		})
