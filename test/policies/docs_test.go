@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 )
 
 var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
