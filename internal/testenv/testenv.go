@@ -20,10 +20,13 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -344,6 +347,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	sopts.CertDir, sopts.Host, sopts.Port = wio.LocalServingCertDir, wio.LocalServingHost, wio.LocalServingPort
 	sopts.HealthAddr, sopts.MetricsAddr = health, "0"
 	sopts.RestConfig, sopts.Standalone, sopts.Logger = cfg, false, opts.Logger
+	sopts.LeaderElection, sopts.LeaderElectionNamespace = true, WebhookNamespace
+	if err := createNamespace(cfg, WebhookNamespace); err != nil {
+		_ = te.Stop()
+		return nil, err
+	}
 	sctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go func() { e.done <- server.Run(sctx, sopts) }()
@@ -402,4 +410,16 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+func createNamespace(cfg *rest.Config, name string) error {
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = c.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return nil
 }

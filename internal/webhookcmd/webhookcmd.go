@@ -84,6 +84,11 @@ policies. --standalone serves without a cluster, with those rules off.`,
 	f.StringVar(&opts.ConfigFile, "config", "", "meshguard config file: thresholds, per-rule enforcement, excluded namespaces")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to watch (default: in-cluster, then $KUBECONFIG)")
 	f.BoolVar(&opts.Standalone, "standalone", false, "serve without a cluster; rules that read other objects are off")
+	var defaults bool
+	f.BoolVar(&defaults, "defaults", true, "with a cluster: keep the default policies (STRICT PeerAuthentication, allow-nothing AuthorizationPolicy) of meshed namespaces in place")
+	f.BoolVar(&opts.LeaderElection, "leader-elect", true, "run the defaults controller on one replica at a time (a Lease)")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default $POD_NAMESPACE, else meshguard-system)")
+	cmd.PreRun = func(*cobra.Command, []string) { opts.NoDefaults = !defaults }
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity (0 info, 1 debug, 5 per-request tracing)")
 	return cmd

@@ -49,6 +49,14 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, 9443, o.Port, "the default port")
 	assert.Equal(t, ":8080", o.MetricsAddr)
 	assert.Equal(t, ":8081", o.HealthAddr)
+	assert.True(t, o.LeaderElection, "leader election is on by default")
+	assert.False(t, o.NoDefaults, "the defaults controller is on by default")
+
+	o, err = parse(t, "--standalone", "--cert-dir", "/tls", "--defaults=false", "--leader-elect=false", "--leader-election-namespace", "mg")
+	require.NoError(t, err)
+	assert.True(t, o.NoDefaults)
+	assert.False(t, o.LeaderElection)
+	assert.Equal(t, "mg", o.LeaderElectionNamespace)
 }
 
 func TestKubeconfig(t *testing.T) {

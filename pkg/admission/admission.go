@@ -117,7 +117,8 @@ type request struct {
 	raw   []byte         // the object judged: object, or oldObject on DELETE
 	obj   map[string]any // raw, decoded
 	ref   policy.ObjectRef
-	added bool // metadata.namespace was filled in from the request
+	added bool           // metadata.namespace was filled in from the request
+	old   map[string]any // the old object on UPDATE
 }
 
 // check rejects what is not a usable AdmissionReview. controller-runtime
@@ -171,6 +172,14 @@ func (r *request) decode(req admission.Request) error {
 			r.added = true
 		}
 	}
+	if r.op == policy.OpUpdate && len(req.OldObject.Raw) > 0 {
+		// Rules that protect objects compare with the object as it was.
+		dec := json.NewDecoder(bytes.NewReader(req.OldObject.Raw))
+		dec.UseNumber()
+		if err := dec.Decode(&r.old); err != nil {
+			return fmt.Errorf("the old %s object does not decode: %w", r.gk, err)
+		}
+	}
 	r.obj = obj
 	r.ref = policy.RefOf(obj)
 	if r.ref.Name == "" {
@@ -195,10 +204,14 @@ func (r *request) input(req admission.Request) (ast.Value, error) {
 			"dryRun":    req.DryRun != nil && *req.DryRun,
 		},
 	}
+	rq := review["request"].(map[string]any)
 	if r.op == policy.OpDelete {
-		review["request"].(map[string]any)["oldObject"] = r.obj
+		rq["oldObject"] = r.obj
 	} else {
-		review["request"].(map[string]any)["object"] = r.obj
+		rq["object"] = r.obj
+	}
+	if r.old != nil {
+		rq["oldObject"] = r.old
 	}
 	v, err := ast.InterfaceToValue(review)
 	if err != nil {

@@ -431,3 +431,19 @@ func TestValidateExempted(t *testing.T) {
 	assert.Empty(t, resp.Warnings)
 	assert.Contains(t, resp.AuditAnnotations["ISTIO-MTLS-001"], "exempted by the object until 2999-01-01 (migration TICKET-1)")
 }
+
+// UPDATE gives the rules the old object too.
+func TestValidateUpdateSeesTheOldObject(t *testing.T) {
+	e := newEngine(t, policy.Options{})
+	validate, _ := handlers(t, e, nil)
+	managed := `{"apiVersion":"security.istio.io/v1","kind":"PeerAuthentication","metadata":{"name":"default","namespace":"shop","labels":{"app.kubernetes.io/managed-by":"meshguard"}},"spec":{"mtls":{"mode":"STRICT"}}}`
+	unlabelled := `{"apiVersion":"security.istio.io/v1","kind":"PeerAuthentication","metadata":{"name":"default","namespace":"shop"},"spec":{"mtls":{"mode":"STRICT"}}}`
+	req := review(admissionv1.Update, paKind, "shop", unlabelled)
+	req.OldObject = runtime.RawExtension{Raw: []byte(managed)}
+	resp := validate.Handle(t.Context(), req)
+	assert.False(t, resp.Allowed)
+	assert.Contains(t, resp.Result.Message, "ISTIO-DEFAULTS-001")
+	req.OldObject = runtime.RawExtension{Raw: []byte("{")}
+	resp = validate.Handle(t.Context(), req)
+	assert.Equal(t, int32(http.StatusBadRequest), resp.Result.Code)
+}

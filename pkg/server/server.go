@@ -21,11 +21,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/meshguard/meshguard/pkg/admission"
+	"github.com/meshguard/meshguard/pkg/defaults"
 	"github.com/meshguard/meshguard/pkg/policy"
 )
 
@@ -56,6 +59,14 @@ type Options struct {
 	RestConfig *rest.Config
 	// Standalone serves without a cluster: cross-object rules are off.
 	Standalone bool
+	// NoDefaults turns off the controller that keeps the default policies of
+	// meshed namespaces (policies/generate) in place.
+	NoDefaults bool
+	// LeaderElection makes one replica at a time run the controller, with a
+	// Lease in LeaderElectionNamespace (default $POD_NAMESPACE, else
+	// meshguard-system).
+	LeaderElection          bool
+	LeaderElectionNamespace string
 	// Logger receives the decision log and server messages.
 	Logger logr.Logger
 }
@@ -221,6 +232,20 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
+	if inv != nil && !opts.NoDefaults {
+		mgr, err := defaultsManager(opts, engine, log.WithName("defaults"))
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("the defaults controller: %w", err)
+		}
+		wg.Go(func() {
+			if err := mgr.Start(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("the defaults controller: %w", err)
+				cancel()
+			}
+		})
+	}
 	wg.Go(func() {
 		if err := wh.Start(ctx); err != nil {
 			errs <- fmt.Errorf("webhook server: %w", err)
@@ -236,4 +261,32 @@ func Run(ctx context.Context, opts Options) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+// defaultsManager runs the defaults controller in a controller-runtime
+// manager of its own (leader-elected), never on the admission path.
+func defaultsManager(opts Options, engine *policy.Engine, log logr.Logger) (ctrl.Manager, error) {
+	ns := opts.LeaderElectionNamespace
+	if ns == "" {
+		ns = os.Getenv("POD_NAMESPACE")
+	}
+	if ns == "" {
+		ns = "meshguard-system"
+	}
+	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
+		Logger:                  log,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        "meshguard-defaults",
+		LeaderElectionNamespace: ns,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &defaults.Reconciler{Client: mgr.GetClient(), Engine: func() *policy.Engine { return engine }, Log: log}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	return mgr, nil
 }
