@@ -33,8 +33,13 @@ tools: $(OPA) ## build the pinned opa binary into bin/
 .PHONY: test
 test: lint test-policies test-unit test-e2e ## run every test tier (what CI runs)
 
+.PHONY: chromium
+chromium: ## install Debian's chromium for the HTML report test (once; needs apt)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 .PHONY: test-unit
-test-unit: $(CONFTEST) ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
+test-unit: export MESHGUARD_REQUIRE_CHROMIUM=1
+test-unit: $(CONFTEST) chromium ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
 	$(GO) test -count=1 ./...
 
 .PHONY: test-e2e

@@ -58,7 +58,7 @@ and in audits of a live cluster, so the same object gets the same verdict.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitBadInput, Err: err}
 	})
-	root.AddCommand(newCheck(s), newGenerate(s), newPolicies(s), newTest(s), newVersion(s))
+	root.AddCommand(newAudit(s), newCheck(s), newGenerate(s), newPolicies(s), newTest(s), newVersion(s))
 	return root
 }
 

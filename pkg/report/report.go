@@ -20,6 +20,9 @@ type Report struct {
 	// Skipped are input documents that are not Kubernetes objects.
 	Skipped []manifest.Error `json:"skipped,omitempty"`
 	Summary Summary          `json:"summary"`
+	// Audit is set by `meshguard audit`: where the objects came from, when,
+	// and the totals (see audit.go).
+	Audit *Audit `json:"audit,omitempty"`
 }
 
 // Bundle identifies the policies that made the decisions.

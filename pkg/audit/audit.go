@@ -1,0 +1,244 @@
+// Package audit finds the violations that already exist: in a live cluster
+// (listing every served kind the bundle covers, with paging, into the
+// inventory and through the engine) or in files (a GitOps repository). It
+// fills the one report model; pkg/report writes it (json, markdown, html,
+// policyreport).
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/meshguard/meshguard/pkg/check"
+	"github.com/meshguard/meshguard/pkg/inventory"
+	"github.com/meshguard/meshguard/pkg/policy"
+	"github.com/meshguard/meshguard/pkg/report"
+)
+
+// Options configure an audit.
+type Options struct {
+	// Namespaces limits the objects judged (the inventory still holds the
+	// whole cluster, so cross-object rules see the root namespace). Empty
+	// means every namespace and the cluster-scoped objects.
+	Namespaces []string
+	// PageSize is the list page size (default 500).
+	PageSize int64
+	// Now is the audit time (default time.Now).
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.PageSize <= 0 {
+		o.PageSize = 500
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// finish keeps the objects with findings, totals and stamps the report.
+func finish(r *report.Report, e *policy.Engine, source string, now time.Time, notes []string) {
+	objects := r.Summary.Objects
+	r.Results = slices.DeleteFunc(r.Results, func(res report.Result) bool { return len(res.Findings) == 0 })
+	files := r.Summary.Files
+	r.Tally()
+	r.Summary.Objects, r.Summary.Files = objects, files
+	r.Audit = &report.Audit{Source: source, Time: now.UTC(), Notes: notes}
+	r.ComputeTotals(e.Rules())
+}
+
+// Files audits manifests (files, directories, "-"), like check, and keeps
+// only the objects with findings.
+func Files(ctx context.Context, e *policy.Engine, paths []string, copts check.Options, o Options) (*report.Report, error) {
+	o.defaults()
+	r, err := check.Run(ctx, e, paths, copts)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.Namespaces) > 0 {
+		r.Results = slices.DeleteFunc(r.Results, func(res report.Result) bool {
+			return !slices.Contains(o.Namespaces, res.Object.Namespace)
+		})
+		r.Tally()
+	}
+	finish(r, e, strings.Join(paths, " "), o.Now(), nil)
+	return r, nil
+}
+
+// resource is a served kind to list.
+type resource struct {
+	gvr        schema.GroupVersionResource
+	gk         policy.GroupKind
+	namespaced bool
+	tracked    bool // goes into the inventory
+	covered    bool // judged by a rule
+}
+
+// discover finds the served kinds the audit needs, and notes the covered
+// kinds that are not served.
+func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	lists, err := dc.ServerPreferredResources()
+	if err != nil && len(lists) == 0 {
+		return nil, nil, fmt.Errorf("discovering the served kinds: %w", err)
+	}
+	var out []resource
+	served := map[policy.GroupKind]bool{}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") {
+				continue
+			}
+			gk := policy.GroupKind{Group: gv.Group, Kind: r.Kind}
+			res := resource{gvr: gv.WithResource(r.Name), gk: gk, namespaced: r.Namespaced, tracked: inventory.Tracked(gk), covered: e.Covers(gk)}
+			if res.tracked || res.covered {
+				served[gk] = true
+				out = append(out, res)
+			}
+		}
+	}
+	var notes []string
+	seen := map[policy.GroupKind]bool{}
+	for _, rule := range e.Rules() {
+		for _, k := range rule.Kinds {
+			if !served[k.GroupKind] && !seen[k.GroupKind] {
+				seen[k.GroupKind] = true
+				notes = append(notes, fmt.Sprintf("%s is not served by this cluster (its CRD is absent): skipped", k.GroupKind))
+			}
+		}
+	}
+	sort.Strings(notes)
+	sort.Slice(out, func(i, j int) bool { return out[i].gvr.String() < out[j].gvr.String() })
+	return out, notes, nil
+}
+
+// list pages through a resource (in one namespace, or all when ns is ""),
+// calling fn for each object; nothing is kept.
+func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageSize int64, fn func(obj map[string]any)) error {
+	var ri dynamic.ResourceInterface = c.Resource(r.gvr)
+	if r.namespaced && ns != "" {
+		ri = c.Resource(r.gvr).Namespace(ns)
+	}
+	cont := ""
+	for {
+		page, err := ri.List(ctx, metav1.ListOptions{Limit: pageSize, Continue: cont})
+		if err != nil {
+			return fmt.Errorf("listing %s: %w", r.gvr, err)
+		}
+		for i := range page.Items {
+			u := &page.Items[i]
+			u.SetManagedFields(nil)
+			if a := u.GetAnnotations(); a != nil {
+				delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+				u.SetAnnotations(a)
+			}
+			if u.GetAPIVersion() == "" {
+				u.SetGroupVersionKind(r.gvr.GroupVersion().WithKind(r.gk.Kind))
+			}
+			fn(u.Object)
+		}
+		cont = page.GetContinue()
+		if cont == "" {
+			return nil
+		}
+	}
+}
+
+// Live audits a cluster: the inventory kinds are listed cluster-wide first,
+// then every covered kind is listed page by page and judged, keeping only
+// the findings. source names the cluster in the report.
+func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string, o Options) (*report.Report, error) {
+	o.defaults()
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	resources, notes, err := discover(cfg, e)
+	if err != nil {
+		return nil, err
+	}
+	inv := inventory.New()
+	var judgeLater []map[string]any // tracked kinds that rules judge: already in memory
+	for _, r := range resources {
+		if !r.tracked {
+			continue
+		}
+		if err := list(ctx, client, r, "", o.PageSize, func(obj map[string]any) {
+			inv.Add(obj)
+			if r.covered {
+				judgeLater = append(judgeLater, obj)
+			}
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.SetInventory(ctx, inv.Document()); err != nil {
+		return nil, err
+	}
+	r := &report.Report{Bundle: report.Bundle{Revision: e.Revision()}}
+	inScope := func(ns string, namespaced bool) bool {
+		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
+	}
+	var evalErr error
+	judge := func(obj map[string]any, namespaced bool) {
+		if evalErr != nil {
+			return
+		}
+		ref := policy.RefOf(obj)
+		if !inScope(ref.Namespace, namespaced) {
+			return
+		}
+		r.Summary.Objects++
+		fs, err := e.Evaluate(ctx, obj)
+		if err != nil {
+			evalErr = err
+			return
+		}
+		if len(fs) > 0 {
+			r.Results = append(r.Results, report.Result{Object: ref, Findings: fs})
+		}
+	}
+	for _, obj := range judgeLater {
+		judge(obj, policy.RefOf(obj).Namespace != "")
+	}
+	judgeLater = nil
+	for _, res := range resources {
+		if res.tracked || !res.covered {
+			continue
+		}
+		namespaces := []string{""}
+		if len(o.Namespaces) > 0 && res.namespaced {
+			namespaces = o.Namespaces
+		}
+		for _, ns := range namespaces {
+			if err := list(ctx, client, res, ns, o.PageSize, func(obj map[string]any) { judge(obj, res.namespaced) }); err != nil {
+				return nil, err
+			}
+			if evalErr != nil {
+				return nil, evalErr
+			}
+		}
+	}
+	if evalErr != nil {
+		return nil, evalErr
+	}
+	finish(r, e, source, o.Now(), notes)
+	return r, nil
+}
