@@ -141,6 +141,19 @@ func CRDPaths() ([]string, error) {
 // meshCRD is a schemaless CRD for a Linkerd or Consul kind the rules read:
 // enough for the API server to store and serve it.
 func meshCRD(group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
+	return schemalessCRD(apiextensionsv1.NamespaceScoped, group, kind, versions...)
+}
+
+// ReportCRDs are schemaless CRDs for the wgpolicyk8s.io reports that
+// `meshguard audit --apply` writes.
+func ReportCRDs() []*apiextensionsv1.CustomResourceDefinition {
+	return []*apiextensionsv1.CustomResourceDefinition{
+		schemalessCRD(apiextensionsv1.NamespaceScoped, "wgpolicyk8s.io", "PolicyReport", "v1alpha2"),
+		schemalessCRD(apiextensionsv1.ClusterScoped, "wgpolicyk8s.io", "ClusterPolicyReport", "v1alpha2"),
+	}
+}
+
+func schemalessCRD(scope apiextensionsv1.ResourceScope, group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
 	plural, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
 	preserve := true
 	crd := &apiextensionsv1.CustomResourceDefinition{
@@ -148,7 +161,7 @@ func meshCRD(group, kind string, versions ...string) *apiextensionsv1.CustomReso
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
 			Group: group,
 			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural.Resource, Singular: strings.ToLower(kind)},
-			Scope: apiextensionsv1.NamespaceScoped,
+			Scope: scope,
 		},
 	}
 	for i, v := range versions {
@@ -296,7 +309,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		BinaryAssetsDirectory: bins,
 		CRDInstallOptions: envtest.CRDInstallOptions{
 			Paths:              paths,
-			CRDs:               MeshCRDs(),
+			CRDs:               append(MeshCRDs(), ReportCRDs()...),
 			ErrorIfPathMissing: true,
 		},
 		ControlPlaneStopTimeout: 30 * time.Second,
