@@ -18,16 +18,18 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/meshguard/meshguard/pkg/admission"
+	"github.com/meshguard/meshguard/pkg/audit"
 	"github.com/meshguard/meshguard/pkg/defaults"
 	"github.com/meshguard/meshguard/pkg/policy"
 )
@@ -67,6 +69,10 @@ type Options struct {
 	// meshguard-system).
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// AuditInterval runs an in-cluster audit this often (0: off), keeping
+	// meshguard_audit_findings and, when the wgpolicyk8s.io CRDs are served,
+	// the PolicyReports current.
+	AuditInterval time.Duration
 	// Logger receives the decision log and server messages.
 	Logger logr.Logger
 }
@@ -133,8 +139,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log.Info("policy bundle loaded", "bundleRevision", engine.Revision(), "rules", len(engine.Rules()))
 
+	// Go runtime and process metrics come from controller-runtime's registry,
+	// which /metrics serves beside this one.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics, err := admission.NewMetrics(reg)
 	if err != nil {
 		return err
@@ -232,16 +239,16 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
-	if inv != nil && !opts.NoDefaults {
-		mgr, err := defaultsManager(opts, engine, log.WithName("defaults"))
+	if inv != nil && (!opts.NoDefaults || opts.AuditInterval > 0) {
+		mgr, err := clusterManager(ctx, opts, engine, reg, log)
 		if err != nil {
 			cancel()
 			wg.Wait()
-			return fmt.Errorf("the defaults controller: %w", err)
+			return fmt.Errorf("the cluster controllers: %w", err)
 		}
 		wg.Go(func() {
 			if err := mgr.Start(ctx); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("the defaults controller: %w", err)
+				errs <- fmt.Errorf("the cluster controllers: %w", err)
 				cancel()
 			}
 		})
@@ -263,9 +270,9 @@ func Run(ctx context.Context, opts Options) error {
 	return errors.Join(all...)
 }
 
-// defaultsManager runs the defaults controller in a controller-runtime
-// manager of its own (leader-elected), never on the admission path.
-func defaultsManager(opts Options, engine *policy.Engine, log logr.Logger) (ctrl.Manager, error) {
+// clusterManager runs, leader-elected and never on the admission path, the
+// defaults controller and the periodic audit in a controller-runtime manager.
+func clusterManager(ctx context.Context, opts Options, engine *policy.Engine, reg prometheus.Registerer, log logr.Logger) (ctrl.Manager, error) {
 	ns := opts.LeaderElectionNamespace
 	if ns == "" {
 		ns = os.Getenv("POD_NAMESPACE")
@@ -274,19 +281,47 @@ func defaultsManager(opts Options, engine *policy.Engine, log logr.Logger) (ctrl
 		ns = "meshguard-system"
 	}
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
-		Logger:                  log,
+		Logger:                  log.WithName("controllers"),
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",
 		LeaderElection:          opts.LeaderElection,
-		LeaderElectionID:        "meshguard-defaults",
+		LeaderElectionID:        "meshguard-controllers",
 		LeaderElectionNamespace: ns,
 	})
 	if err != nil {
 		return nil, err
 	}
-	r := &defaults.Reconciler{Client: mgr.GetClient(), Engine: func() *policy.Engine { return engine }, Log: log}
-	if err := r.SetupWithManager(mgr); err != nil {
-		return nil, err
+	if !opts.NoDefaults {
+		r := &defaults.Reconciler{Client: mgr.GetClient(), Engine: func() *policy.Engine { return engine }, Log: log.WithName("defaults")}
+		if err := r.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
+	}
+	if opts.AuditInterval > 0 {
+		var cfg *policy.Config
+		if opts.ConfigFile != "" {
+			if cfg, err = policy.LoadConfig(opts.ConfigFile); err != nil {
+				return nil, err
+			}
+		}
+		// The audit has an engine of its own: its inventory snapshots never
+		// disturb the webhook's.
+		ae, err := policy.New(ctx, policy.Options{Dirs: opts.Dirs, NoBuiltin: opts.NoBuiltin, Config: cfg})
+		if err != nil {
+			return nil, err
+		}
+		gauge, err := audit.NewFindingsGauge(reg)
+		if err != nil {
+			return nil, err
+		}
+		_, reportsErr := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: "wgpolicyk8s.io", Kind: "PolicyReport"}, "v1alpha2")
+		p := &audit.Periodic{Engine: ae, Config: opts.RestConfig, Interval: opts.AuditInterval, Log: log.WithName("audit"), Findings: gauge, Apply: reportsErr == nil}
+		if reportsErr != nil {
+			log.Info("the wgpolicyk8s.io PolicyReport CRD is not served: the periodic audit keeps only the meshguard_audit_findings metric")
+		}
+		if err := mgr.Add(manager.RunnableFunc(p.Start)); err != nil {
+			return nil, err
+		}
 	}
 	return mgr, nil
 }

@@ -144,6 +144,9 @@ func TestStandaloneServer(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, string(body), `meshguard_admission_requests_total{kind="PeerAuthentication.security.istio.io",verdict="denied",webhook="validate"} 1`)
 	assert.Contains(t, string(body), `meshguard_bundle_info{revision="2026.11.0"} 1`)
+	assert.Contains(t, string(body), "go_goroutines ", "Go runtime metrics")
+	assert.Contains(t, string(body), "process_resident_memory_bytes ", "process metrics")
+	assert.NotContains(t, string(body), "error has occurred", "no duplicate collectors")
 	assert.Contains(t, string(body), `meshguard_admission_findings_total{action="deny",rule="ISTIO-MTLS-001"} 1`)
 
 	// TLS below 1.2 is refused; plaintext HTTP gets no admission answer.

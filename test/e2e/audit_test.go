@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -75,4 +78,23 @@ func TestLiveAudit(t *testing.T) {
 	assert.GreaterOrEqual(t, a.Deleted, 1)
 	_, err = c.Resource(policyReportsGVR).Namespace(ns).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "the stale report is removed: %v", err)
+}
+
+// The in-cluster periodic audit keeps the findings metric and the
+// PolicyReports current.
+func TestPeriodicAudit(t *testing.T) {
+	ns := namespace(t, map[string]any{"meshguard.io/ignore": "true"})
+	_, _, err := create(t, peerAuthentications, ns, "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default}\nspec:\n  mtls: {mode: DISABLE}\n", metav1.CreateOptions{})
+	require.NoError(t, err)
+	e, err := policy.New(t.Context(), policy.Options{})
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	gauge, err := audit.NewFindingsGauge(reg)
+	require.NoError(t, err)
+	p := &audit.Periodic{Engine: e, Config: env.Config, Interval: time.Hour, Log: logr.Discard(), Findings: gauge, Apply: true}
+	p.Once(t.Context())
+	assert.InDelta(t, 1, testutil.ToFloat64(gauge.WithLabelValues("ISTIO-MTLS-001", ns, "critical", "deny")), 0)
+	c, _ := client(t)
+	_, err = c.Resource(policyReportsGVR).Namespace(ns).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{})
+	require.NoError(t, err, "the PolicyReport is written")
 }
