@@ -166,6 +166,12 @@ func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageS
 // the findings. source names the cluster in the report.
 func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string, o Options) (*report.Report, error) {
 	o.defaults()
+	// Discovery asks once per API group: client-go's default of 5 requests/s
+	// would make that the slowest part of an audit.
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS < 50 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -175,23 +181,20 @@ func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string
 		return nil, err
 	}
 	inv := inventory.New()
-	var judgeLater []map[string]any // tracked kinds that rules judge: already in memory
 	for _, r := range resources {
 		if !r.tracked {
 			continue
 		}
-		if err := list(ctx, client, r, "", o.PageSize, func(obj map[string]any) {
-			inv.Add(obj)
-			if r.covered {
-				judgeLater = append(judgeLater, obj)
-			}
-		}); err != nil {
+		if err := list(ctx, client, r, "", o.PageSize, func(obj map[string]any) { inv.Add(obj) }); err != nil {
 			return nil, err
 		}
 	}
 	if err := e.SetInventory(ctx, inv.Document()); err != nil {
 		return nil, err
 	}
+	// The store holds its own copy now; the listed objects can go, and the
+	// tracked kinds are listed again below, page by page, to be judged.
+	inv = nil
 	r := &report.Report{Bundle: report.Bundle{Revision: e.Revision()}}
 	inScope := func(ns string, namespaced bool) bool {
 		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
@@ -215,12 +218,8 @@ func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string
 			r.Results = append(r.Results, report.Result{Object: ref, Findings: fs})
 		}
 	}
-	for _, obj := range judgeLater {
-		judge(obj, policy.RefOf(obj).Namespace != "")
-	}
-	judgeLater = nil
 	for _, res := range resources {
-		if res.tracked || !res.covered {
+		if !res.covered {
 			continue
 		}
 		namespaces := []string{""}
