@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/spf13/cobra"
+
 	"github.com/meshguard/meshguard/internal/cli"
 	"github.com/meshguard/meshguard/internal/testutil"
 )
@@ -270,4 +272,27 @@ func TestCheckExemption(t *testing.T) {
 	r = run(t, "", "check", dir)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, "the exemption on the namespace shop does not apply: it expired on 2001-01-01")
+}
+
+// Every command's --help has examples (cobra's own help and completion
+// commands aside).
+func TestEveryCommandHasExamples(t *testing.T) {
+	root := cli.NewRoot(cli.Streams{})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Name() == "help" || c.Name() == "completion" || (c.Parent() != nil && c.Parent().Name() == "completion") {
+			return
+		}
+		assert.NotEmpty(t, c.Example, "meshguard %s has no examples", c.CommandPath())
+		assert.NotEmpty(t, c.Short, "meshguard %s has no short help", c.CommandPath())
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	walk(root)
+	r := run(t, "", "completion", "bash")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "bash completion", "shell completion works")
 }

@@ -16,6 +16,8 @@ func newPolicies(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policies",
 		Short: "Inspect the policy bundle",
+		Example: `  meshguard policies list
+  meshguard policies list --policies ./team-policies -o json`,
 	}
 	cmd.AddCommand(newPoliciesList(s))
 	return cmd

@@ -49,6 +49,12 @@ deny-by-default authorization, bounded timeouts and retries, sidecar limits.
 
 The same Rego bundle runs in the admission webhook, in 'meshguard check' for CI,
 and in audits of a live cluster, so the same object gets the same verdict.`,
+		Example: `  meshguard check deploy/                 # CI: judge manifests (exit 1 on deny)
+  meshguard check --fix --write deploy/   # add the missing safe defaults in place
+  meshguard audit -o html > audit.html    # what in the cluster breaks the rules today
+  meshguard generate deploy/              # default policies the meshed namespaces lack
+  meshguard policies list                 # the rules, their versions and actions
+  meshguard test --coverage ./policies    # Rego unit tests of your own rules`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -11,9 +11,10 @@ import (
 
 func newVersion(s Streams) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the binary version and the built-in bundle revision",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Example: "  meshguard version",
+		Short:   "Print the binary version and the built-in bundle revision",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := policy.New(cmd.Context(), policy.Options{})
 			if err != nil {
