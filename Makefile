@@ -77,6 +77,14 @@ bench-webhook: build tools ## the webhook under load (vegeta, 32 concurrent, 60 
 bench-audit: build envtest-bins ## meshguard audit of 50,000 objects on a local API server: objects/s and peak RSS
 	$(GO) run ./hack/bench-audit
 
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s); crashers land in testdata/fuzz and become regression tests
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./pkg/admission
+	$(GO) test -run '^$$' -fuzz '^FuzzMutate$$' -fuzztime $(FUZZTIME) ./pkg/admission
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseExemption$$' -fuzztime $(FUZZTIME) ./pkg/policy
+
 .PHONY: demo
 demo: build envtest-bins ## check examples/ offline, then apply them to a local API server through the webhook
 	@echo "--- 1. offline: meshguard check examples/  (exit 1 means: something would be denied)"

@@ -338,7 +338,33 @@ const maxDepth = 512
 // convert turns a YAML node into the value sigs.k8s.io/yaml would produce:
 // map keys are always strings (an unquoted `8080:` key is "8080"), and
 // scalars follow their resolved tag.
-func convert(n *yaml.Node, depth int) (any, error) {
+// budget bounds how many values a document may expand to through aliases
+// (a "billion laughs" document is a few lines that expand to millions of
+// values): at most ten times the nodes written, plus some slack.
+type budget struct{ left int }
+
+func newBudget(n *yaml.Node) *budget {
+	count := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		count++
+		if n.Kind != yaml.AliasNode {
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return &budget{left: 10*count + 10000}
+}
+
+func convert(n *yaml.Node, depth int) (any, error) { return newBudget(n).convert(n, depth) }
+
+func (b *budget) convert(n *yaml.Node, depth int) (any, error) {
+	b.left--
+	if b.left < 0 {
+		return nil, fmt.Errorf("line %d: excessive aliasing: the document expands to far more values than it holds", n.Line)
+	}
 	if depth > maxDepth {
 		return nil, fmt.Errorf("line %d: nesting deeper than %d", n.Line, maxDepth)
 	}
@@ -349,7 +375,7 @@ func convert(n *yaml.Node, depth int) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := resolve(n.Content[i]), n.Content[i+1]
 			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-				if err := merge(m, v, depth); err != nil {
+				if err := b.merge(m, v, depth); err != nil {
 					return nil, err
 				}
 				continue
@@ -357,7 +383,7 @@ func convert(n *yaml.Node, depth int) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: a map key must be a scalar", k.Line)
 			}
-			val, err := convert(v, depth+1)
+			val, err := b.convert(v, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -367,7 +393,7 @@ func convert(n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := convert(c, depth+1)
+			v, err := b.convert(c, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -384,14 +410,14 @@ func convert(n *yaml.Node, depth int) (any, error) {
 
 // merge applies a YAML merge key (<<: *anchor or a list of them); keys
 // already set win.
-func merge(m map[string]any, v *yaml.Node, depth int) error {
+func (b *budget) merge(m map[string]any, v *yaml.Node, depth int) error {
 	v = resolve(v)
 	sources := []*yaml.Node{v}
 	if v.Kind == yaml.SequenceNode {
 		sources = v.Content
 	}
 	for _, s := range sources {
-		val, err := convert(s, depth+1)
+		val, err := b.convert(s, depth+1)
 		if err != nil {
 			return err
 		}

@@ -195,3 +195,18 @@ func TestExpandAndReadFile(t *testing.T) {
 	require.Len(t, f.Docs, 1)
 	assert.Equal(t, manifest.Stdin, f.Docs[0].File)
 }
+
+// A few lines of aliases that would expand to millions of values are an
+// error, not a hang.
+func TestAliasBomb(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	f := manifest.Parse("bomb.yaml", []byte(src))
+	require.Len(t, f.Errors, 1)
+	assert.Contains(t, f.Errors[0].Error(), "excessive aliasing")
+	assert.Empty(t, f.Docs)
+
+	// Ordinary anchors are fine.
+	ok := manifest.Parse("ok.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: &l {a: b}}\ndata: {x: y}\nextra: {labels: *l}\n"))
+	assert.Empty(t, ok.Errors)
+	require.Len(t, ok.Docs, 1)
+}
