@@ -359,6 +359,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	sopts.CertDir, sopts.Host, sopts.Port = wio.LocalServingCertDir, wio.LocalServingHost, wio.LocalServingPort
 	sopts.HealthAddr, sopts.MetricsAddr = health, "0"
+	sopts.ShutdownDelay = -1
 	sopts.RestConfig, sopts.Standalone, sopts.Logger = cfg, false, opts.Logger
 	sopts.LeaderElection, sopts.LeaderElectionNamespace = true, WebhookNamespace
 	if err := createNamespace(cfg, WebhookNamespace); err != nil {

@@ -90,6 +90,8 @@ policies. --standalone serves without a cluster, with those rules off.`,
 	f.BoolVar(&opts.LeaderElection, "leader-elect", true, "run the defaults controller on one replica at a time (a Lease)")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default $POD_NAMESPACE, else meshguard-system)")
 	cmd.PreRun = func(*cobra.Command, []string) { opts.NoDefaults = !defaults }
+	f.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving (unready) this long before draining, so the API server stops sending first")
+	f.DurationVar(&opts.EvalTimeout, "eval-timeout", 9*time.Second, "deadline of one admission decision; keep it below the webhook configurations' timeoutSeconds")
 	f.DurationVar(&opts.AuditInterval, "audit-interval", time.Hour, "with a cluster: audit it this often (leader-elected), keeping meshguard_audit_findings and the PolicyReports current; 0 turns it off")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity (0 info, 1 debug, 5 per-request tracing)")

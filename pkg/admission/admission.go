@@ -60,6 +60,11 @@ type Options struct {
 	Metrics *Metrics
 	// Logger receives one decision line per request (never the object).
 	Logger logr.Logger
+	// EvalTimeout bounds the judgement of one request (default 9s, one
+	// second below the webhook configurations' 10s timeout): a slow
+	// evaluation ends with a 500 that says so instead of hanging until the
+	// API server gives up.
+	EvalTimeout time.Duration
 }
 
 func (o *Options) defaults() error {
@@ -68,6 +73,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()
+	}
+	if o.EvalTimeout <= 0 {
+		o.EvalTimeout = 9 * time.Second
 	}
 	return nil
 }
@@ -232,6 +240,11 @@ func toAny(ss []string) []any {
 // rules that protect objects).
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
+	// A request is judged to its end even when the server is stopping (its
+	// context is cancelled on SIGTERM): drained, not failed. The deadline
+	// bounds it instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.opts.EvalTimeout)
+	defer cancel()
 	engine := v.opts.Engine()
 	d := decision{webhook: WebhookValidate, revision: engine.Revision()}
 	resp := v.handle(ctx, engine, req, &d)
@@ -263,7 +276,7 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 	}
 	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, in)
 	if err != nil {
-		return failed(d, err)
+		return failed(d, deadline(ctx, err))
 	}
 	d.findings = findings
 	var denies, warnings []string
@@ -317,6 +330,8 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 // computed by admission.PatchResponseFromRaw from the mutated copy.
 func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.EvalTimeout)
+	defer cancel()
 	engine := m.opts.Engine()
 	d := decision{webhook: WebhookMutate, revision: engine.Revision()}
 	resp := m.handle(ctx, engine, req, &d)
@@ -341,7 +356,7 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	}
 	out, applied, err := mutate.Object(ctx, engine, r.obj)
 	if err != nil {
-		return failed(d, err)
+		return failed(d, deadline(ctx, err))
 	}
 	if len(applied) == 0 {
 		d.verdict = VerdictAllowed
@@ -369,6 +384,14 @@ func invalid(d *decision, err error) admission.Response {
 
 // failed answers an evaluation failure with a 500, never with allowed:
 // the webhook configuration's failurePolicy decides.
+// deadline says so when an error comes from the request's deadline.
+func deadline(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the evaluation took longer than the deadline: %w", err)
+	}
+	return err
+}
+
 func failed(d *decision, err error) admission.Response {
 	d.verdict, d.err = VerdictError, err
 	return admission.Errored(http.StatusInternalServerError, fmt.Errorf("evaluating policy: %w", err))

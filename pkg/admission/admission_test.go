@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/go-logr/logr/testr"
@@ -446,4 +447,31 @@ func TestValidateUpdateSeesTheOldObject(t *testing.T) {
 	req.OldObject = runtime.RawExtension{Raw: []byte("{")}
 	resp = validate.Handle(t.Context(), req)
 	assert.Equal(t, int32(http.StatusBadRequest), resp.Result.Code)
+}
+
+// A slow evaluation ends at the deadline with a 500 that says so.
+func TestEvaluationDeadline(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "slow.rego"), []byte(`# METADATA
+# title: Slow
+# custom:
+#   id: X-SLOW-001
+#   version: 1.0.0
+#   severity: low
+#   action: deny
+#   kinds: [{group: "", kind: ConfigMap}]
+package x.slow
+
+deny contains "slow" if count([x | some x in numbers.range(1, 100000000); x % 7 == 3]) < 0
+`), 0o600))
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	v, err := admission.NewValidator(admission.Options{Engine: func() *policy.Engine { return e }, Logger: testr.New(t), EvalTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	wh := &cradmission.Webhook{Handler: v}
+	start := time.Now()
+	resp := wh.Handle(t.Context(), review(admissionv1.Create, cmKind, "shop", configMap))
+	assert.Less(t, time.Since(start), 5*time.Second, "the deadline ends the evaluation")
+	assert.False(t, resp.Allowed)
+	assert.Equal(t, int32(http.StatusInternalServerError), resp.Result.Code)
+	assert.Contains(t, resp.Result.Message, "took longer than the deadline")
 }

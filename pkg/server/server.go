@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -69,6 +70,13 @@ type Options struct {
 	// meshguard-system).
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// ShutdownDelay is how long the webhook keeps serving, unready, after it is
+	// told to stop (SIGTERM), so that the API server stops sending before the
+	// listener closes (default 5s; negative: none).
+	ShutdownDelay time.Duration
+	// EvalTimeout bounds the judgement of one request (default 9s: one
+	// second below the webhook configurations' timeout).
+	EvalTimeout time.Duration
 	// AuditInterval runs an in-cluster audit this often (0: off), keeping
 	// meshguard_audit_findings and, when the wgpolicyk8s.io CRDs are served,
 	// the PolicyReports current.
@@ -152,9 +160,10 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 
 	hopts := admission.Options{
-		Engine:  func() *policy.Engine { return engine },
-		Metrics: metrics,
-		Logger:  log.WithName("decision"),
+		Engine:      func() *policy.Engine { return engine },
+		Metrics:     metrics,
+		Logger:      log.WithName("decision"),
+		EvalTimeout: opts.EvalTimeout,
 	}
 	var inv *clusterInventory
 	if opts.Standalone {
@@ -184,10 +193,32 @@ func Run(ctx context.Context, opts Options) error {
 	wh.Register(PathValidate, &cradmission.Webhook{Handler: validator, LogConstructor: logc})
 	wh.Register(PathMutate, &cradmission.Webhook{Handler: mutator, LogConstructor: logc})
 	started := wh.StartedChecker()
+	var stopping atomic.Bool
+	delay := opts.ShutdownDelay
+	if delay == 0 {
+		delay = 5 * time.Second
+	}
+	// The webhook listener outlives ctx by the shutdown delay; then it drains
+	// the requests in flight.
+	whCtx, whCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer whCancel()
+	go func() {
+		<-ctx.Done()
+		stopping.Store(true)
+		if delay > 0 {
+			log.Info("stopping: unready, serving for the shutdown delay before draining", "delay", delay.String())
+			time.Sleep(delay)
+		}
+		whCancel()
+	}()
 
 	health := http.NewServeMux()
 	health.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	health.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if stopping.Load() {
+			http.Error(w, "not ready: shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		if err := started(r); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
@@ -213,7 +244,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		wg.Go(func() {
-			<-ctx.Done()
+			<-whCtx.Done() // health and metrics stay up through the shutdown delay
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer scancel()
 			_ = srv.Shutdown(sctx)
@@ -254,7 +285,7 @@ func Run(ctx context.Context, opts Options) error {
 		})
 	}
 	wg.Go(func() {
-		if err := wh.Start(ctx); err != nil {
+		if err := wh.Start(whCtx); err != nil {
 			errs <- fmt.Errorf("webhook server: %w", err)
 			cancel()
 		}

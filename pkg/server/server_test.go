@@ -11,6 +11,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +54,7 @@ func start(t *testing.T, opts server.Options, ca *testutil.CA) *running {
 	}
 	opts.Host, opts.Port, opts.HealthAddr, opts.MetricsAddr = "127.0.0.1", port, r.health, r.metrics
 	opts.Logger = testr.New(t)
+	opts.ShutdownDelay = -1
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	r.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -75,6 +78,22 @@ func start(t *testing.T, opts server.Options, ca *testutil.CA) *running {
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 50*time.Millisecond, "the webhook never became ready")
 	return r
+}
+
+func reviewBody(t *testing.T, object string) []byte {
+	t.Helper()
+	ar := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       "11111111-2222-3333-4444-555555555555",
+			Kind:      metav1.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"},
+			Namespace: "shop", Name: "default", Operation: admissionv1.Create,
+			Object: runtime.RawExtension{Raw: []byte(object)},
+		},
+	}
+	body, err := json.Marshal(ar)
+	require.NoError(t, err)
+	return body
 }
 
 func (r *running) review(t *testing.T, path string, object string) *admissionv1.AdmissionResponse {
@@ -202,4 +221,92 @@ func ExampleRun() {
 	err := server.Run(ctx, server.Options{Standalone: true})
 	fmt.Println(err)
 	// Output: a certificate directory is required (--cert-dir with tls.crt and tls.key): the webhook serves HTTPS only
+}
+
+// Stopping the server (what SIGTERM does in cmd/webhook) lets the requests in
+// flight finish: every one gets its answer, and Run returns without error.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	ca, err := testutil.NewCA()
+	require.NoError(t, err)
+	certDir := t.TempDir()
+	_, err = ca.WriteServing(certDir)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "slow.rego"), []byte(`# METADATA
+# title: Slow
+# custom:
+#   id: X-SLOW-001
+#   version: 1.0.0
+#   severity: low
+#   action: deny
+#   kinds: [{group: security.istio.io, kind: PeerAuthentication}]
+package x.slow
+
+deny contains "slow" if count([x | some x in numbers.range(1, 60000); x % 7 == 3]) < 0
+`), 0o600))
+
+	port := freePort(t)
+	health := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Run(ctx, server.Options{CertDir: certDir, Host: "127.0.0.1", Port: port, HealthAddr: health, MetricsAddr: "0",
+			Standalone: true, Dirs: []string{dir}, NoBuiltin: true, Logger: testr.New(t), ShutdownDelay: 500 * time.Millisecond})
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	r := &running{webhook: "https://127.0.0.1:" + strconv.Itoa(port), client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+
+	const n = 8
+	results := make(chan bool, n)
+	body := reviewBody(t, permissive)
+	for range n {
+		go func() {
+			resp, err := r.client.Post(r.webhook+server.PathValidate, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Logf("request failed: %v", err)
+				results <- false
+				return
+			}
+			defer resp.Body.Close()
+			var out admissionv1.AdmissionReview
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Response == nil {
+				t.Logf("bad answer: %v", err)
+				results <- false
+				return
+			}
+			if !out.Response.Allowed {
+				t.Logf("not allowed: %+v", out.Response.Result)
+			}
+			results <- out.Response.Allowed
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // the requests are in flight
+	cancel()
+	// During the shutdown delay the webhook is unready but still answers.
+	assert.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 400*time.Millisecond, 10*time.Millisecond, "unready while stopping")
+	for range n {
+		assert.True(t, <-results, "an in-flight request was answered")
+	}
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(70 * time.Second):
+		t.Fatal("Run did not return")
+	}
 }
