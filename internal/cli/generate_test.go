@@ -48,3 +48,14 @@ func TestGenerate(t *testing.T) {
 	assert.Contains(t, r.stderr, "bad.yaml")
 	assert.Contains(t, r.stdout, "kind: PeerAuthentication")
 }
+
+func TestGenerateLinkerdNamespace(t *testing.T) {
+	src := "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: emojivoto\n  annotations: {linkerd.io/inject: enabled}\n"
+	r := run(t, src, "generate", "-")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "kind: Namespace")
+	assert.Contains(t, r.stdout, "config.linkerd.io/default-inbound-policy: deny")
+	assert.Contains(t, r.stdout, "LINKERD-AUTHZ-001")
+	again := run(t, r.stdout, "generate", "-")
+	assert.Empty(t, strings.TrimSpace(again.stdout), "nothing more to add")
+}

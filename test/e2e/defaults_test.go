@@ -117,3 +117,22 @@ func TestDefaultPoliciesUpgradeInPlace(t *testing.T) {
 		return err == nil && u.GetAnnotations()["meshguard.io/generated-by"] == "ISTIO-GEN-001@1.0.0" && u.GetAnnotations()["meshguard.io/bundle-revision"] == "2026.11.0"
 	}, 30*time.Second, 100*time.Millisecond, "the managed default is updated to the current template")
 }
+
+// A Linkerd namespace gets the deny default inbound policy from the mutating
+// webhook; an unauthenticated one is denied.
+func TestLinkerdNamespaceDefault(t *testing.T) {
+	c, _ := client(t)
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+		"name": "emojivoto", "annotations": map[string]any{"linkerd.io/inject": "enabled"}}}}
+	got, err := c.Resource(namespaces).Create(t.Context(), ns, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Resource(namespaces).Delete(context.Background(), "emojivoto", metav1.DeleteOptions{}) })
+	assert.Equal(t, "deny", got.GetAnnotations()["config.linkerd.io/default-inbound-policy"])
+	assert.Equal(t, "LINKERD-AUTHZ-001", got.GetAnnotations()["meshguard.io/mutated"])
+
+	open := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+		"name": "open", "annotations": map[string]any{"linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-unauthenticated"}}}}
+	_, err = c.Resource(namespaces).Create(t.Context(), open, metav1.CreateOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "LINKERD-AUTHZ-001")
+}
