@@ -136,3 +136,44 @@ func TestLinkerdNamespaceDefault(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "LINKERD-AUTHZ-001")
 }
+
+// An opted-out namespace gets nothing, and a user's object with a default's
+// name is never touched.
+func TestDefaultPoliciesOptOutAndUserObjects(t *testing.T) {
+	c, _ := client(t)
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+		"name": "opted-out", "labels": map[string]any{"istio-injection": "enabled"}, "annotations": map[string]any{"meshguard.io/defaults": "disabled"}}}}
+	_, err := c.Resource(namespaces).Create(t.Context(), ns, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Resource(namespaces).Delete(context.Background(), "opted-out", metav1.DeleteOptions{}) })
+
+	user := namespace(t, nil)
+	mine := "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec:\n  selector: {matchLabels: {app: api}}\n  rules:\n  - from:\n    - source: {principals: [cluster.local/ns/shop/sa/frontend]}\n"
+	_, _, err = create(t, authorizationPolicies, user, mine, metav1.CreateOptions{})
+	require.NoError(t, err)
+	nsObj, err := c.Resource(namespaces).Get(t.Context(), user, metav1.GetOptions{})
+	require.NoError(t, err)
+	nsObj.SetLabels(map[string]string{"istio-injection": "enabled"})
+	_, err = c.Resource(namespaces).Update(t.Context(), nsObj, metav1.UpdateOptions{})
+	require.NoError(t, err)
+
+	// The controller acts on the user's namespace (its PeerAuthentication
+	// appears), so by then it has also seen the opted-out one.
+	require.Eventually(t, func() bool {
+		_, err := c.Resource(peerAuthentications).Namespace(user).Get(context.Background(), "default", metav1.GetOptions{})
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond)
+	time.Sleep(time.Second)
+	got, err := c.Resource(authorizationPolicies).Namespace(user).Get(t.Context(), "allow-nothing", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, got.GetLabels()["app.kubernetes.io/managed-by"], "the user's object is not taken over")
+	rules, _, _ := unstructured.NestedSlice(got.Object, "spec", "rules")
+	assert.Len(t, rules, 1, "the user's object is not overwritten")
+
+	l, err := c.Resource(peerAuthentications).Namespace("opted-out").List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, l.Items, "an opted-out namespace gets no defaults")
+	l, err = c.Resource(authorizationPolicies).Namespace("opted-out").List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, l.Items)
+}
