@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -141,6 +142,13 @@ func run(ctx context.Context, dir string) (err error) {
 		muts, _ := engine.Mutations(ctx, d.Object)
 		stored, err := ri.Create(ctx, u, metav1.CreateOptions{})
 		ws := w.take()
+		if apierrors.IsAlreadyExists(err) {
+			if have, gerr := ri.Get(ctx, u.GetName(), metav1.GetOptions{}); gerr == nil && have.GetLabels()[policy.LabelManagedBy] == policy.ManagedByMeshguard {
+				clean++
+				fmt.Printf("  EXISTS   meshguard's defaults controller created it already (%s)\n", have.GetAnnotations()[policy.AnnotationGeneratedBy])
+				continue
+			}
+		}
 		if err != nil {
 			denied++
 			fmt.Println("  DENIED  ", strings.ReplaceAll(err.Error(), "\n", "\n           "))
@@ -167,7 +175,20 @@ func run(ctx context.Context, dir string) (err error) {
 			fmt.Println("  CREATED  no finding")
 		}
 	}
-	fmt.Printf("\n--- %d objects: %d denied, %d created with warnings, %d mutated, %d created clean\n", len(docs), denied, warned, mutated, clean)
+	fmt.Printf("\n--- %d objects: %d denied, %d created with warnings, %d mutated, %d created clean (or already there)\n", len(docs), denied, warned, mutated, clean)
+	// What the defaults controller added to the meshed namespaces.
+	for _, gvr := range []schema.GroupVersionResource{
+		{Group: "security.istio.io", Version: "v1", Resource: "peerauthentications"},
+		{Group: "security.istio.io", Version: "v1", Resource: "authorizationpolicies"},
+	} {
+		l, err := client.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: policy.LabelManagedBy + "=" + policy.ManagedByMeshguard})
+		if err != nil {
+			continue
+		}
+		for _, it := range l.Items {
+			fmt.Printf("--- default policy kept by meshguard: %s %s/%s (%s)\n", it.GetKind(), it.GetNamespace(), it.GetName(), it.GetAnnotations()[policy.AnnotationGeneratedBy])
+		}
+	}
 	return nil
 }
 
