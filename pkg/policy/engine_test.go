@@ -113,6 +113,19 @@ func TestExcludedNamespaces(t *testing.T) {
 	fs, err = newEngine(t, policy.Options{Config: &policy.Config{ExcludeNamespaces: []string{}}}).Evaluate(t.Context(), pa)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ISTIO-MTLS-001/deny"}, rules(fs), "an empty exclusion list judges kube-system too")
+
+	// An excluded Namespace object is left alone too, as in the webhook, where
+	// the request namespace of a Namespace is its own name.
+	ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+		"name":        "kube-system",
+		"annotations": map[string]any{"config.linkerd.io/default-inbound-policy": "all-unauthenticated"},
+	}}
+	fs, err = newEngine(t, policy.Options{}).Evaluate(t.Context(), ns)
+	require.NoError(t, err)
+	assert.Empty(t, fs, "the kube-system Namespace is excluded by default")
+	fs, err = newEngine(t, policy.Options{Config: &policy.Config{ExcludeNamespaces: []string{}}}).Evaluate(t.Context(), ns)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"LINKERD-AUTHZ-001/deny"}, rules(fs), "an empty exclusion list judges the kube-system Namespace too")
 }
 
 func TestAdmissionReviewInputGivesTheSameVerdict(t *testing.T) {
