@@ -10,7 +10,8 @@
 #   `istio-injection=enabled`, `istio.io/rev` or
 #   `istio.io/dataplane-mode=ambient`, or `istio-injection=disabled`. A
 #   Namespace that sets both `istio-injection` and `istio.io/rev` is warned
-#   too: the two injectors disagree about it. Namespaces without Istio
+#   too when `istio-injection` is `enabled`: the two injectors disagree about
+#   it (with `disabled`, neither injects). Namespaces without Istio
 #   objects are not judged (a cluster has many that are not meant to be
 #   meshed), nor are the root namespace and the excluded namespaces.
 # custom:
@@ -108,11 +109,11 @@ _why := ["sets istio-injection=disabled", ["metadata", "labels", "istio-injectio
 
 warn contains f if {
 	_judged
-	_labels["istio-injection"]
+	_labels["istio-injection"] == "enabled"
 	_labels["istio.io/rev"]
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("Namespace %s sets both istio-injection (%s) and istio.io/rev (%s), which select different injectors; keep one", [kube.name, _labels["istio-injection"], _labels["istio.io/rev"]]),
+		sprintf("Namespace %s sets both istio-injection=enabled and istio.io/rev (%s), which select different injectors; keep one", [kube.name, _labels["istio.io/rev"]]),
 		["metadata", "labels", "istio.io/rev"],
 	)
 }

@@ -66,9 +66,12 @@ test_allow_namespaces_not_meant_for_the_mesh if {
 test_warn_conflicting_injection_labels if {
 	ns := _ns("shop", {"istio-injection": "enabled", "istio.io/rev": "1-28"})
 	inj_002.warn == {_f(
-		"Namespace shop sets both istio-injection (enabled) and istio.io/rev (1-28), which select different injectors; keep one",
+		"Namespace shop sets both istio-injection=enabled and istio.io/rev (1-28), which select different injectors; keep one",
 		["metadata", "labels", "istio.io/rev"],
 	)} with input as ns
+
+	# disabled wins over the revision: neither injector injects, no conflict.
+	inj_002.warn == set() with input as _ns("shop", {"istio-injection": "disabled", "istio.io/rev": "1-28"})
 	inj_002.warn == set() with input as _ns("istio-system", {"istio-injection": "enabled", "istio.io/rev": "1-28"})
 }
 
