@@ -70,7 +70,7 @@ func TestBuiltinBundleLoads(t *testing.T) {
 		}
 	}
 	assert.True(t, e.Covers(policy.GroupKind{Group: "security.istio.io", Kind: "PeerAuthentication"}))
-	assert.False(t, e.Covers(policy.GroupKind{Group: "", Kind: "ConfigMap"}))
+	assert.False(t, e.Covers(policy.GroupKind{Group: "", Kind: "Secret"}))
 }
 
 func TestEvaluateFinding(t *testing.T) {
@@ -98,7 +98,7 @@ func TestEvaluateFinding(t *testing.T) {
 
 func TestEvaluateUncoveredKindIsQuick(t *testing.T) {
 	e := newEngine(t, policy.Options{})
-	fs, err := e.Evaluate(t.Context(), map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}})
+	fs, err := e.Evaluate(t.Context(), map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "x"}})
 	require.NoError(t, err)
 	assert.Empty(t, fs)
 }
