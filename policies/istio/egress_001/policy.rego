@@ -5,7 +5,9 @@
 #   with `resolution` NONE (the default) forwards by the original destination
 #   IP. Without `addresses`, or with `0.0.0.0/0` or `::/0` among them, a TCP,
 #   TLS or protocol-less port then admits traffic to any IP on that port
-#   (`0.0.0.0:<port>`), which turns one egress entry into an open door.
+#   (`0.0.0.0:<port>`), which turns one egress entry into an open door (for
+#   TLS, to any IP that a client reaches with a matching SNI). Addresses
+#   istiod allocated (`status.addresses`) count as pinned.
 # custom:
 #   id: ISTIO-EGRESS-001
 #   version: 1.0.0
@@ -54,11 +56,16 @@ _ports := sprintf("port %s", [_port_list]) if count(_open_ports) == 1
 
 else := sprintf("ports %s", [_port_list])
 
+# Addresses istiod allocated (IP autoallocation, status.addresses) pin the
+# entry as well as spec.addresses.
+_allocated if count(object.get(kube.obj, ["status", "addresses"], [])) > 0
+
 deny contains f if {
 	_applies
 	_external
 	_resolution_none
 	count(object.get(_spec, "addresses", [])) == 0
+	not _allocated
 	count(_open_ports) > 0
 	f := finding.new(
 		rego.metadata.chain(),

@@ -58,6 +58,9 @@ test_allow_pinned_or_resolved if {
 	egress_001.deny == set() with input as _se("networking.istio.io/v1", {"ports": _pg, "resolution": "NONE", "addresses": ["203.0.113.0/24"]})
 	egress_001.deny == set() with input as _se("networking.istio.io/v1", {"ports": _pg, "location": "MESH_INTERNAL", "resolution": "NONE"})
 	egress_001.deny == set() with input as _se("networking.istio.io/v1", {"ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]})
+	allocated := object.union(_se("networking.istio.io/v1", {"ports": _pg}), {"status": {"addresses": [{"host": "db.partner.example.com", "value": "240.240.0.1"}]}})
+	egress_001.deny == set() with input as allocated
+	egress_001.deny == {_f(_no_addresses("port 5432"), ["spec"])} with input as object.union(allocated, {"status": {"addresses": []}})
 	not egress_001.warn with input as _se("networking.istio.io/v1", {"ports": _pg})
 }
 

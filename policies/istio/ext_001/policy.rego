@@ -3,11 +3,12 @@
 # description: |
 #   An EnvoyFilter edits the generated proxy config directly and can silently
 #   remove mTLS or authorization. Denied: an EnvoyFilter outside the root
-#   namespace and `istio.allowedEnvoyFilterNamespaces` (high); anywhere, a
-#   patch that removes, replaces, merges into or runs ahead of an
-#   authentication or authorization filter (a matched or inserted filter name
-#   containing `rbac`, `jwt_authn`, `ext_authz` or `authn`, with operation
-#   REMOVE, REPLACE, MERGE, INSERT_BEFORE or INSERT_FIRST), and a CLUSTER or
+#   namespace and `istio.allowedEnvoyFilterNamespaces` (high; offline only
+#   when `metadata.namespace` is set); anywhere, a patch that removes,
+#   replaces, merges into or runs ahead of an authentication or
+#   authorization filter (a matched or inserted filter name containing
+#   `rbac`, `jwt_authn`, `ext_authz` or `authn`, with operation REMOVE,
+#   REPLACE, MERGE, INSERT_BEFORE or INSERT_FIRST), and a CLUSTER or
 #   BOOTSTRAP patch that touches a `transport_socket` (critical). Warned: a
 #   root-namespace EnvoyFilter without `workloadSelector` or `targetRefs`,
 #   which applies to every proxy of the mesh (medium).
@@ -44,8 +45,11 @@ _ref := sprintf("EnvoyFilter %s/%s", [kube.namespace, kube.name])
 
 _allowed := {istio.root_namespace} | {ns | some ns in config.params.istio.allowedEnvoyFilterNamespaces}
 
+# Offline, an object without a namespace lands wherever it is applied: the
+# namespace is judged when it is known (always at admission).
 deny contains f if {
 	_applies
+	kube.namespace != ""
 	not kube.namespace in _allowed
 	f := finding.new(
 		rego.metadata.chain(),

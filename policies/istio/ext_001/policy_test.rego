@@ -45,6 +45,7 @@ test_deny_outside_the_allowed_namespaces_only if {
 	ext_001.deny == {_f("high", "EnvoyFilter shop/drop-rbac is in namespace shop; EnvoyFilters are allowed only in istio-system, mesh-filters", ["metadata", "namespace"])} with input as _ef("shop", _selector)
 		with data.meshguard.config as {"istio": {"allowedEnvoyFilterNamespaces": ["mesh-filters"]}}
 	ext_001.deny == set() with input as _ef("mesh-root", _selector) with data.meshguard.config as {"istio": {"rootNamespace": "mesh-root"}}
+	ext_001.deny == set() with input as json.remove(_ef("shop", _selector), ["metadata/namespace"])
 }
 
 # Every risky operation on every security filter, even in the root namespace;

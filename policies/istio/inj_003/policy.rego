@@ -11,7 +11,10 @@
 #   the sidecar never captures; and, before injection, a user-declared
 #   `istio-proxy` container that sets `image`, `command`, `args` or a weaker
 #   `securityContext`, which Istio merges into the injected proxy (its
-#   resources and probes are legitimate and judged by ISTIO-RES-001).
+#   resources and probes are legitimate and judged by ISTIO-RES-001;
+#   `image: auto` asks the injector for its own image). Workloads that
+#   certainly get no Istio sidecar are not judged: opted out, in a known
+#   Namespace that is not enrolled, or injected by Linkerd or Consul.
 # custom:
 #   id: ISTIO-INJ-003
 #   version: 1.0.0
@@ -35,6 +38,7 @@
 package meshguard.istio.inj_003
 
 import data.meshguard.lib.finding
+import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
@@ -45,6 +49,33 @@ _applies if kube.indexed
 else if kube.applies(rego.metadata.chain())
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
+
+# Judged unless the workload certainly runs without an Istio sidecar: it
+# opts out, its Namespace is known and gives it none, or another mesh
+# (Linkerd, Consul) injects it.
+_judged if {
+	_applies
+	not _no_istio_sidecar
+}
+
+_no_istio_sidecar if {
+	not istio.gets_sidecar
+	istio.opted_out
+}
+
+_no_istio_sidecar if {
+	not istio.gets_sidecar
+	kube.namespace_object
+}
+
+_no_istio_sidecar if {
+	not istio.gets_sidecar
+	_other_mesh
+}
+
+_other_mesh if kube.pod_annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+
+_other_mesh if kube.pod_annotations["consul.hashicorp.com/connect-inject"] == "true"
 
 _proxy_uid := 1337
 
@@ -97,7 +128,7 @@ _bypass contains [key, sprintf("turns traffic capture off (%s NONE), %s", [key, 
 }
 
 deny contains f if {
-	_applies
+	_judged
 	some [key, what] in _bypass
 	f := finding.new(
 		rego.metadata.chain(),
@@ -112,7 +143,7 @@ _spec_path(rest) := array.concat(array.concat(kube.pod_prefix, ["spec"]), rest)
 _istio_containers := {"istio-proxy", "istio-validation"}
 
 deny contains f if {
-	_applies
+	_judged
 	kube.pod_spec.securityContext.runAsUser == _proxy_uid
 	some [_, _, c] in _app_containers
 	not c.securityContext.runAsUser
@@ -131,7 +162,7 @@ _app_containers contains [list, i, c] if {
 }
 
 deny contains f if {
-	_applies
+	_judged
 	some [list, i, c] in _app_containers
 	c.securityContext.runAsUser == _proxy_uid
 	f := finding.new(
@@ -151,7 +182,7 @@ _overrides contains [list, i, field] if {
 	some i, c in kube.pod_spec[list]
 	c.name == "istio-proxy"
 	some field in ["image", "command", "args"]
-	c[field]
+	not c[field] in {null, "auto"} # "auto": the injector fills in its own image (gateways)
 }
 
 _overrides contains [list, i, ["securityContext", field]] if {
@@ -178,7 +209,7 @@ _weaker("runAsGroup", gid) if gid != _proxy_uid
 _weaker("capabilities", caps) if count(object.get(caps, "add", [])) > 0
 
 deny contains f if {
-	_applies
+	_judged
 	some [list, i, field] in _overrides
 	path := array.concat([list, i], _as_array(field))
 	f := finding.new(

@@ -187,3 +187,27 @@ test_other_kinds_are_not_judged if {
 	svc := object.union(_pod({"sidecar.istio.io/proxyImage": "x"}, {}), {"kind": "Service"})
 	inj_003.deny == set() with input as svc
 }
+
+# Workloads that certainly get no Istio sidecar are not judged; an unknown
+# namespace, an enrolled one or the opt-in label keep the verdict.
+test_only_workloads_that_may_get_an_istio_sidecar if {
+	annotations := {"traffic.sidecar.istio.io/excludeInboundPorts": "8080"}
+	finding := {_f("Pod shop/api", concat("", ["excludes inbound ports from the sidecar (traffic.sidecar.istio.io/excludeInboundPorts \"8080\")", _skip]), ["metadata", "annotations", "traffic.sidecar.istio.io/excludeInboundPorts"])}
+	inj_003.deny == finding with input as _pod(annotations, {})
+	inj_003.deny == finding with input as _pod(annotations, {}) with data.inventory as _ns({"istio-injection": "enabled"})
+	inj_003.deny == set() with input as _pod(annotations, {}) with data.inventory as _ns({})
+	inj_003.deny == set() with input as _pod(object.union(annotations, {"sidecar.istio.io/inject": "false"}), {})
+	inj_003.deny == set() with input as _pod(object.union(annotations, {"linkerd.io/inject": "enabled"}), {})
+	inj_003.deny == set() with input as _pod(object.union(annotations, {"consul.hashicorp.com/connect-inject": "true"}), {})
+	opt_in := object.union(_pod(annotations, {}), {"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}})
+	inj_003.deny == finding with input as opt_in with data.inventory as _ns({})
+}
+
+# A gateway's istio-proxy container asks for the injector's image with
+# "auto"; an empty field sets nothing.
+test_allow_gateway_proxy_container if {
+	gateway := {"containers": [{"name": "istio-proxy", "image": "auto", "args": null}]}
+	inj_003.deny == set() with input as _deploy({"inject.istio.io/templates": "gateway"}, gateway)
+}
+
+_ns(labels) := {"namespaces": {"shop": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}}}}

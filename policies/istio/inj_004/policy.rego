@@ -7,7 +7,8 @@
 #   an Istio sidecar is warned when neither its `proxy.istio.io/config`
 #   annotation nor the mesh config (`istio.holdApplicationUntilProxyStarts`)
 #   holds it, unless it asks for a native sidecar
-#   (`sidecar.istio.io/nativeSidecar: "true"`, which starts first anyway). A
+#   (`sidecar.istio.io/nativeSidecar: "true"`, which starts first anyway) or
+#   is a gateway (the proxy alone, or the `gateway` injection template). A
 #   `proxy.istio.io/config` that is not YAML or JSON is warned too. The
 #   mutating webhook adds `proxy.istio.io/config:
 #   '{"holdApplicationUntilProxyStarts":true}'` when the annotation is absent.
@@ -73,7 +74,18 @@ _native if lower(sprintf("%v", [kube.pod_annotations["sidecar.istio.io/nativeSid
 _concerned if {
 	istio.gets_sidecar
 	not _native
+	not _gateway
 }
+
+# A gateway is the proxy alone: there is no application to hold.
+_gateway if {
+	count(object.get(kube.pod_spec, "containers", [])) > 0
+	every c in kube.pod_spec.containers {
+		c.name == "istio-proxy"
+	}
+}
+
+_gateway if "gateway" in split(kube.pod_annotations["inject.istio.io/templates"], ",")
 
 warn contains f if {
 	_applies

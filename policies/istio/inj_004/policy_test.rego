@@ -79,6 +79,18 @@ test_only_workloads_that_get_a_sidecar if {
 	inj_004.mutate == set() with input as injected
 }
 
+# Gateways run the proxy alone: nothing to hold.
+test_gateways_are_not_judged if {
+	gateway := object.union(_pod({}), {"spec": {"containers": [{"name": "istio-proxy", "image": "auto"}]}})
+	inj_004.warn == set() with input as gateway
+	inj_004.mutate == set() with input as gateway
+	templated := _deploy({"inject.istio.io/templates": "gateway", "sidecar.istio.io/inject": "true"})
+	inj_004.warn == set() with input as templated with data.inventory as _enrolled
+	inj_004.warn == {_f(_no_hold("Deployment shop/api"), ["spec", "template", "metadata", "annotations"])} with input as _deploy({"inject.istio.io/templates": "sidecar"}) with data.inventory as _enrolled
+	no_containers := object.union(_pod({}), {"spec": {"containers": []}})
+	inj_004.warn == {_f(_no_hold("Pod shop/api"), ["metadata", "annotations"])} with input as no_containers with data.inventory as _enrolled
+}
+
 test_other_kinds_are_not_judged if {
 	inj_004.warn == set() with input as object.union(_pod({}), {"kind": "Service"}) with data.inventory as _enrolled
 }
