@@ -74,3 +74,9 @@ test_judges_the_object_of_an_admission_review if {
 	review := {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE", "object": _se("networking.istio.io/v1", {"ports": _pg})}}
 	egress_001.deny == {_f(_no_addresses("port 5432"), ["spec"])} with input as review
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_deny_when_indexed_by_the_engine if {
+	egress_001.deny == {_f(_no_addresses("port 5432"), ["spec"])} with input as _se("networking.istio.io/v1", {"ports": _pg})
+		with data.meshguard.engine.indexed as true
+}

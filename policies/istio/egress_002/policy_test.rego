@@ -56,3 +56,9 @@ test_allow_exact_hosts_exported_narrowly if {
 test_other_kinds_are_not_judged if {
 	egress_002.warn == set() with input as object.union(_se("networking.istio.io/v1", {"hosts": ["*.com"]}), {"kind": "Sidecar"})
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_warn_when_indexed_by_the_engine if {
+	egress_002.warn == {_no_export} with input as _se("networking.istio.io/v1", {"hosts": ["s3.eu-west-1.amazonaws.com"]})
+		with data.meshguard.engine.indexed as true
+}

@@ -111,3 +111,9 @@ test_other_kinds_are_not_judged if {
 	egress_003.deny == set() with input as other
 	egress_003.warn == set() with input as object.union(_cm("istio", "istio-system", {"mesh": ""}), {"apiVersion": "example.com/v1"})
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_warn_when_indexed_by_the_engine if {
+	egress_003.warn == {_f(_unset("ConfigMap istio-system/istio data.mesh"), ["data", "mesh"])} with input as _cm("istio", "istio-system", {"mesh": ""})
+		with data.meshguard.engine.indexed as true
+}

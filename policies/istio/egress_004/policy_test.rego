@@ -90,3 +90,9 @@ test_other_kinds_are_not_judged if {
 	other := object.union(_sidecar("networking.istio.io/v1", "default", {"egress": [{"hosts": ["*/*"]}]}), {"kind": "ServiceEntry"})
 	egress_004.warn == set() with input as other
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_warn_when_indexed_by_the_engine if {
+	egress_004.warn == {_f(_everything, ["spec", "egress", 0, "hosts", 0])} with input as _sidecar("networking.istio.io/v1", "default", {"egress": [{"hosts": ["*/*"]}]})
+		with data.meshguard.engine.indexed as true
+}

@@ -98,3 +98,8 @@ test_other_kinds_are_not_judged if {
 	ext_001.deny == set() with input as object.union(_ef("shop", {}), {"kind": "Sidecar"})
 	ext_001.deny == set() with input as object.union(_ef("shop", {}), {"apiVersion": "example.com/v1alpha3"})
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_deny_when_indexed_by_the_engine if {
+	ext_001.deny == {_outside("shop")} with input as _ef("shop", _selector) with data.meshguard.engine.indexed as true
+}

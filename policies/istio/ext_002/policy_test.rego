@@ -54,3 +54,8 @@ test_allow_pinned_fail_closed if {
 test_other_kinds_are_not_judged if {
 	ext_002.deny == set() with input as object.union(_wasm({"url": "http://x/y.wasm"}), {"kind": "EnvoyFilter"})
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_deny_when_indexed_by_the_engine if {
+	ext_002.deny == {_unpinned(["spec"])} with input as _wasm({}) with data.meshguard.engine.indexed as true
+}

@@ -78,3 +78,12 @@ test_warn_conflicting_injection_labels if {
 test_other_kinds_are_not_judged if {
 	inj_002.warn == set() with input as object.union(_ns("shop", {"istio-injection": "enabled", "istio.io/rev": "x"}), {"kind": "Project"})
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_warn_when_indexed_by_the_engine if {
+	ns := _ns("shop", {"istio-injection": "enabled", "istio.io/rev": "1-28"})
+	inj_002.warn == {_f(
+		"Namespace shop sets both istio-injection=enabled and istio.io/rev (1-28), which select different injectors; keep one",
+		["metadata", "labels", "istio.io/rev"],
+	)} with input as ns with data.meshguard.engine.indexed as true
+}

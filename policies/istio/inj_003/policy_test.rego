@@ -211,3 +211,9 @@ test_allow_gateway_proxy_container if {
 }
 
 _ns(labels) := {"namespaces": {"shop": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}}}}
+
+# The engine has already matched the kind (kube.indexed).
+test_deny_when_indexed_by_the_engine if {
+	inj_003.deny == {_f("Pod shop/api", _pod_uid, ["spec", "securityContext", "runAsUser"])} with input as _pod({}, {"securityContext": {"runAsUser": 1337}})
+		with data.meshguard.engine.indexed as true
+}

@@ -94,3 +94,9 @@ test_gateways_are_not_judged if {
 test_other_kinds_are_not_judged if {
 	inj_004.warn == set() with input as object.union(_pod({}), {"kind": "Service"}) with data.inventory as _enrolled
 }
+
+# The engine has already matched the kind (kube.indexed).
+test_warn_when_indexed_by_the_engine if {
+	inj_004.warn == {_f(_no_hold("Deployment shop/api"), ["spec", "template", "metadata", "annotations"])} with input as _deploy({}) with data.inventory as _enrolled
+		with data.meshguard.engine.indexed as true
+}
