@@ -1,5 +1,5 @@
 # METADATA
-# title: Namespace Sidecar scopes egress (no */*)
+# title: Namespace Sidecar scopes egress (no `*/*`)
 # description: |
 #   A Sidecar's egress `hosts` decide which services its proxies can reach
 #   and hold config for. An entry `*/*` scopes nothing: every host of every
