@@ -7,7 +7,8 @@
 #   The mesh config is warned when its mode is absent or ALLOW_ANY*: the
 #   `mesh` key of the `istio` (or `istio-<revision>`) ConfigMap in the root
 #   namespace, and `spec.meshConfig` of an IstioOperator file (a client-side
-#   install input, checked offline). REGISTRY_ONLY is detection, not an
+#   install input, checked offline; one that installs no istiod, such as a
+#   gateway-only `profile: empty`, is judged only on an explicit mode). REGISTRY_ONLY is detection, not an
 #   outbound firewall: pair it with an egress gateway and NetworkPolicy.
 # custom:
 #   id: ISTIO-EGRESS-003
@@ -100,9 +101,25 @@ _mesh := [object.get(kube.obj, ["spec", "meshConfig"], {}), _operator_path, spri
 	kube.kind == "IstioOperator"
 }
 
-_operator_name := sprintf("%s/%s", [kube.namespace, kube.name]) if kube.namespace != ""
+_operator_name := sprintf("%s/%s", [kube.namespace, kube.name]) if {
+	kube.namespace != ""
+} else := kube.name if {
+	kube.name != ""
+} else := "(unnamed)"
 
-else := kube.name
+# An IstioOperator that installs no istiod (the empty profile, or pilot
+# disabled: a gateway-only install) does not set the mesh config by leaving
+# the mode out.
+_installs_no_istiod if {
+	kube.kind == "IstioOperator"
+	kube.obj.spec.profile == "empty"
+	not kube.obj.spec.components.pilot.enabled == true
+}
+
+_installs_no_istiod if {
+	kube.kind == "IstioOperator"
+	kube.obj.spec.components.pilot.enabled == false
+}
 
 # The deepest part of spec.meshConfig.outboundTrafficPolicy.mode that is set.
 _operator_path := ["spec", "meshConfig", "outboundTrafficPolicy", "mode"] if {
@@ -117,6 +134,7 @@ warn contains f if {
 	_applies
 	[mesh, path, ref] := _mesh
 	not mesh.outboundTrafficPolicy.mode
+	not _installs_no_istiod
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no outboundTrafficPolicy.mode, so the mesh default ALLOW_ANY forwards traffic to undeclared destinations; set REGISTRY_ONLY", [ref]),

@@ -95,6 +95,17 @@ test_warn_operator_without_mode_points_at_the_deepest_field if {
 	egress_003.warn == {_f(_unset(ref), ["spec", "meshConfig", "outboundTrafficPolicy"])} with input as _operator({"meshConfig": {"outboundTrafficPolicy": {"x": 1}}})
 	no_ns := json.remove(_operator({}), ["metadata/namespace"])
 	egress_003.warn == {_f(_unset("IstioOperator control-plane"), ["spec"])} with input as no_ns
+	unnamed := {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "spec": {"profile": "demo"}}
+	egress_003.warn == {_f(_unset("IstioOperator (unnamed)"), ["spec"])} with input as unnamed
+}
+
+# A gateway-only install sets no mesh config by leaving the mode out; an
+# explicit ALLOW_ANY is still warned.
+test_operator_without_istiod if {
+	egress_003.warn == set() with input as _operator({"profile": "empty", "components": {"ingressGateways": [{"name": "ingress", "enabled": true}]}})
+	egress_003.warn == set() with input as _operator({"components": {"pilot": {"enabled": false}}})
+	egress_003.warn == {_f(_unset("IstioOperator istio-system/control-plane"), ["spec"])} with input as _operator({"profile": "empty", "components": {"pilot": {"enabled": true}}})
+	egress_003.warn == {_f(_allow_any("IstioOperator istio-system/control-plane", "ALLOW_ANY"), ["spec", "meshConfig", "outboundTrafficPolicy", "mode"])} with input as _operator({"profile": "empty", "meshConfig": {"outboundTrafficPolicy": {"mode": "ALLOW_ANY"}}})
 }
 
 test_warn_operator_allow_any if {

@@ -33,7 +33,14 @@ group := substring(obj.apiVersion, 0, indexof(obj.apiVersion, "/")) if {
 
 kind := obj.kind
 
-name := obj.metadata.name
+# The name, as the reports name the object: metadata.name, else
+# generateName followed by "*", else "" (an unnamed file, such as an
+# IstioOperator), so that no message is lost for want of a name.
+name := obj.metadata.name if {
+	obj.metadata.name
+} else := concat("", [obj.metadata.generateName, "*"]) if {
+	obj.metadata.generateName
+} else := ""
 
 namespace := obj.metadata.namespace if {
 	obj.metadata.namespace

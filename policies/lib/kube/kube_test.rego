@@ -75,6 +75,12 @@ test_group_of_core_and_dotted_groups if {
 	kube.group == "networking.istio.io" with input as _review("CREATE", {"object": {"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService"}})
 }
 
+test_name_of_unnamed_objects if {
+	kube.name == "web-*" with input as {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}}
+	kube.name == "" with input as {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "spec": {}}
+	kube.name == "" with input as {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": ""}}
+}
+
 test_namespace_defaults_to_empty if {
 	kube.namespace == "" with input as {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
 	kube.namespace == "" with input as {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ""}}
