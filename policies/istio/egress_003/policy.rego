@@ -101,11 +101,13 @@ _mesh := [object.get(kube.obj, ["spec", "meshConfig"], {}), _operator_path, spri
 	kube.kind == "IstioOperator"
 }
 
-_operator_name := sprintf("%s/%s", [kube.namespace, kube.name]) if {
-	kube.namespace != ""
-} else := kube.name if {
-	kube.name != ""
-} else := "(unnamed)"
+_operator_name := sprintf("%s/%s", [kube.namespace, _name]) if kube.namespace != ""
+
+else := _name
+
+_name := kube.name if kube.name != ""
+
+else := "(unnamed)"
 
 # An IstioOperator that installs no istiod (the empty profile, or pilot
 # disabled: a gateway-only install) does not set the mesh config by leaving

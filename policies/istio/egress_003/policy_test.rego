@@ -97,6 +97,7 @@ test_warn_operator_without_mode_points_at_the_deepest_field if {
 	egress_003.warn == {_f(_unset("IstioOperator control-plane"), ["spec"])} with input as no_ns
 	unnamed := {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "spec": {"profile": "demo"}}
 	egress_003.warn == {_f(_unset("IstioOperator (unnamed)"), ["spec"])} with input as unnamed
+	egress_003.warn == {_f(_unset("IstioOperator istio-system/(unnamed)"), ["spec"])} with input as object.union(unnamed, {"metadata": {"namespace": "istio-system"}})
 }
 
 # A gateway-only install sets no mesh config by leaving the mode out; an
