@@ -36,7 +36,9 @@ func TestCheckFormatsExitCodes(t *testing.T) {
 			var v struct {
 				Version string
 				Runs    []struct {
-					Tool struct{ Driver struct{ Name, Version string } }
+					Tool struct {
+						Driver struct{ Name, Version string }
+					}
 				}
 			}
 			require.NoError(t, json.Unmarshal([]byte(out), &v), out)
