@@ -381,3 +381,22 @@ func TestSARIFContent(t *testing.T) {
 	assert.Equal(t, 3, n.Locations[0].PhysicalLocation.Region.StartLine)
 	assert.Equal(t, "note", inv.ToolExecutionNotifications[2].Level, "a skipped document is a note")
 }
+
+// Characters XML 1.0 cannot carry at all (NUL, ESC) are replaced, so the
+// document stays well-formed whatever a rule's message holds.
+func TestJUnitControlCharacters(t *testing.T) {
+	r := goldenReport()
+	r.Results[0].Findings[0].Message = "a\x00b\x1bc ]]> d"
+	out := output(t, "junit", r)
+	var v struct {
+		Suites []struct {
+			Cases []struct {
+				Failure struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(out), &v), out)
+	assert.Equal(t, "a\uFFFDb\uFFFDc ]]> d [spec.mtls.mode]", v.Suites[0].Cases[0].Failure.Message)
+}

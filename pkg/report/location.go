@@ -46,6 +46,9 @@ func ruleIndex(r *Report) ([]*policy.Rule, map[string]int) {
 	}
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
+			if _, ok := index[f.Rule]; ok {
+				continue
+			}
 			action := f.Action
 			if action == policy.ActionExempted {
 				action = ""
