@@ -30,30 +30,11 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-# Every traffic policy of the rule with its path: top level and subsets.
-_policies contains [["spec", "trafficPolicy"], kube.obj.spec.trafficPolicy]
-
-_policies contains [["spec", "subsets", i, "trafficPolicy"], subset.trafficPolicy] if {
-	some i, subset in kube.obj.spec.subsets
-}
-
-# Every tls block with its path: the policy's own and its port-level ones.
-_tls contains [array.concat(p, ["tls"]), policy.tls] if {
-	some [p, policy] in _policies
-	policy.tls
-}
-
-_tls contains [array.concat(p, ["portLevelSettings", i, "tls"]), setting.tls] if {
-	some [p, policy] in _policies
-	some i, setting in policy.portLevelSettings
-	setting.tls
-}
-
 deny contains f if {
 	_applies
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
-	some [p, tls] in _tls
+	some [p, tls] in istio.destination_rule_tls
 	tls.mode == "DISABLE"
 	f := finding.new(
 		rego.metadata.chain(),
