@@ -4,10 +4,12 @@
 #   An explicit client TLS setting overrides auto mTLS, so `tls.mode: DISABLE`
 #   on a DestinationRule for an in-mesh host sends plaintext inside the mesh.
 #   Checked at the top-level traffic policy, its port-level settings, and the
-#   same two places in every subset.
+#   same two places in every subset. When the host's namespace is STRICT by
+#   default (its namespace-wide PeerAuthentication, else the mesh-wide one),
+#   the finding names that policy: its servers refuse the plaintext requests.
 # custom:
 #   id: ISTIO-TLS-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: critical
 #   action: deny
 #   since: 2026.11.0
@@ -38,7 +40,16 @@ deny contains f if {
 	tls.mode == "DISABLE"
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh", [kube.namespace, kube.name, host]),
+		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh%s", [kube.namespace, kube.name, host, _strict_server(host)]),
 		array.concat(p, ["mode"]),
 	)
 }
+
+# Where the other objects say the host's namespace is STRICT, the plaintext
+# requests are refused, not merely unprotected: say so, naming the policy.
+_strict_server(host) := sprintf("; namespace %s is STRICT by default (%s), so its servers refuse these requests", [ns, decider]) if {
+	kube.inventory_known
+	ns := istio.host_namespace(host)
+	[decider, mode] := istio.effective_namespace_mtls(ns)
+	mode == "STRICT"
+} else := ""

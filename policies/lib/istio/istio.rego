@@ -169,6 +169,30 @@ effective_namespace_mtls(ns) := namespace_mtls(ns)
 
 effective_namespace_mtls(ns) := mesh_mtls if not namespace_mtls(ns)
 
+# The namespace of a service host written as <name>.<namespace>,
+# <name>.<namespace>.svc or <name>.<namespace>.svc.<meshDomain> (the name may
+# be a wildcard), or as a short name, which Istio resolves in the namespace of
+# the object under judgement; undefined for other hosts.
+host_namespace(host) := kube.namespace if not contains(host, ".")
+
+host_namespace(host) := parts[1] if {
+	parts := split(host, ".")
+	count(parts) == 2
+}
+
+host_namespace(host) := parts[1] if {
+	parts := split(host, ".")
+	count(parts) == 3
+	parts[2] == "svc"
+}
+
+host_namespace(host) := parts[1] if {
+	suffix := sprintf(".svc.%s", [config.params.istio.meshDomain])
+	endswith(host, suffix)
+	parts := split(trim_suffix(host, suffix), ".")
+	count(parts) == 2
+}
+
 # --- namespace baselines -------------------------------------------------------
 
 # A PeerAuthentication that makes its namespace STRICT by itself.

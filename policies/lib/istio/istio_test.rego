@@ -272,3 +272,14 @@ test_public_gateway if {
 	not istio.public_gateway with input as _gateway({"app": "edge"})
 	istio.public_gateway with input as _gateway({"app": "edge"}) with data.meshguard.config as {"istio": {"publicGatewaySelectors": [{"app": "edge"}]}}
 }
+
+test_host_namespace if {
+	istio.host_namespace("reviews.bookinfo") == "bookinfo"
+	istio.host_namespace("reviews.bookinfo.svc") == "bookinfo"
+	istio.host_namespace("reviews.bookinfo.svc.cluster.local") == "bookinfo"
+	istio.host_namespace("*.bookinfo.svc.cluster.local") == "bookinfo"
+	istio.host_namespace("reviews") == "foo" with input as _ap({})
+	not istio.host_namespace("api.example.com")
+	not istio.host_namespace("a.b.c.svc.cluster.local")
+	not istio.host_namespace("reviews.bookinfo.svc.cluster.local") with data.meshguard.config as {"istio": {"meshDomain": "corp.local"}}
+}
