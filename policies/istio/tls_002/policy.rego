@@ -8,7 +8,9 @@
 #   originates, so egress traffic can be intercepted. Checked at the top-level
 #   traffic policy, its port-level settings, and the same two places in every
 #   subset. A missing `caCertificates` is not flagged: the proxy then verifies
-#   against the OS trust store.
+#   against the OS trust store. Hosts in the root namespace are left to
+#   SIMPLE/MUTUAL: istiod and the gateways there terminate TLS themselves
+#   (Istio's multicluster samples reach istiod with `mode: SIMPLE`).
 # custom:
 #   id: ISTIO-TLS-002
 #   version: 1.0.0
@@ -43,6 +45,7 @@ deny contains f if {
 	_applies
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
+	not istio.host_namespace(host) == istio.root_namespace
 	some [p, tls] in istio.destination_rule_tls
 	tls.mode in _non_istio
 	f := finding.new(

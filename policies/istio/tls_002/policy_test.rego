@@ -52,6 +52,14 @@ test_pass_verified_tls_and_istio_mutual if {
 	count(tls_002.deny) == 0 with input as _dr("reviews.bookinfo.svc.cluster.local", {})
 }
 
+# istiod and the gateways in the root namespace terminate TLS themselves.
+test_pass_simple_to_the_control_plane if {
+	spec := {"trafficPolicy": {"portLevelSettings": [{"port": {"number": 15012}, "tls": {"mode": "SIMPLE"}}]}}
+	count(tls_002.deny) == 0 with input as _dr("istiod.istio-system.svc.cluster.local", spec)
+	count(tls_002.deny) == 1 with input as _dr("istiod.istio-system.svc.cluster.local", spec) with data.meshguard.config as {"istio": {"rootNamespace": "mesh-root"}}
+	count(tls_002.deny) == 1 with input as _dr("istiod.istio-system.svc.cluster.local", {"trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": true}}})
+}
+
 test_pass_other_kinds if {
 	count(tls_002.deny) == 0 with input as object.union(_dr("reviews", {"trafficPolicy": {"tls": {"mode": "SIMPLE"}}}), {"kind": "VirtualService"})
 }
