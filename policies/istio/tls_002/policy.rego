@@ -41,11 +41,14 @@ else if kube.applies(rego.metadata.chain())
 
 _non_istio := {"SIMPLE", "MUTUAL"}
 
+# A service in the root namespace: istiod or a gateway, which terminate TLS.
+_control_plane(host) if istio.host_namespace(host) == istio.root_namespace
+
 deny contains f if {
 	_applies
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
-	not istio.host_namespace(host) == istio.root_namespace
+	not _control_plane(host)
 	some [p, tls] in istio.destination_rule_tls
 	tls.mode in _non_istio
 	f := finding.new(

@@ -52,6 +52,14 @@ test_pass_verified_tls_and_istio_mutual if {
 	count(tls_002.deny) == 0 with input as _dr("reviews.bookinfo.svc.cluster.local", {})
 }
 
+# A host of a MESH_INTERNAL ServiceEntry is in the mesh, though it names no namespace.
+test_deny_mutual_to_mesh_internal_service_entry_host if {
+	inv := {"objects": {"ServiceEntry.networking.istio.io": {"data": {"ledger": {"spec": {"hosts": ["ledger.data.internal"], "location": "MESH_INTERNAL"}}}}}}
+	tls_002.deny == {_non_istio("MUTUAL", "ledger.data.internal", ["spec", "trafficPolicy", "tls", "mode"])} with input as _dr("ledger.data.internal", {"trafficPolicy": {"tls": {"mode": "MUTUAL"}}})
+		with data.inventory as inv
+	count(tls_002.deny) == 0 with input as _dr("ledger.data.internal", {"trafficPolicy": {"tls": {"mode": "MUTUAL"}}})
+}
+
 # istiod and the gateways in the root namespace terminate TLS themselves.
 test_pass_simple_to_the_control_plane if {
 	spec := {"trafficPolicy": {"portLevelSettings": [{"port": {"number": 15012}, "tls": {"mode": "SIMPLE"}}]}}
