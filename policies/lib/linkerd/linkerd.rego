@@ -26,12 +26,13 @@ control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/is-control-plane"]
 
 control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/extension"]
 
-_has_proxy_container if {
+# The pod (an injected Pod) has a linkerd-proxy container.
+has_proxy_container if {
 	some c in kube.pod_spec.containers
 	c.name == "linkerd-proxy"
 }
 
-_has_proxy_container if {
+has_proxy_container if {
 	some c in kube.pod_spec.initContainers
 	c.name == "linkerd-proxy"
 }
@@ -41,7 +42,7 @@ _has_proxy_container if {
 # not opt out.
 workload_meshed if {
 	kube.is_workload
-	_has_proxy_container
+	has_proxy_container
 }
 
 workload_meshed if {
