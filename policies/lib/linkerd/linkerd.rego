@@ -165,4 +165,6 @@ _expression(e, labels) if {
 
 # objects(key, ns): the objects of a kind ("<Kind>.<group>") in a namespace,
 # by name; empty when there are none (or no inventory, under conftest).
-objects(key, ns) := object.get(data.inventory, ["objects", key, ns], {})
+objects(key, ns) := object.get(data.inventory, ["objects", key, ns], {}) if {
+	data.inventory
+} else := {}
