@@ -5,10 +5,10 @@
 #   with `linkerd.io/inject: enabled` (or `ingress`) runs without a proxy: no
 #   identity, no policy. Denied. In a cluster that runs Linkerd (its control
 #   plane Namespace, `linkerd.namespace`, is known), a Namespace that is not
-#   meshed warns, except the Linkerd control plane and extension namespaces
-#   and the excluded ones (`excludeNamespaces`). `config.linkerd.io/proxy-await:
-#   disabled` lets the application start before its proxy is ready: a low
-#   warning. Whether the workload's Namespace is meshed and whether the
+#   meshed warns, except the Linkerd control plane and extension namespaces,
+#   Namespaces enrolled in Istio and the excluded ones (`excludeNamespaces`).
+#   `config.linkerd.io/proxy-await: disabled` lets the application start
+#   before its proxy is ready: a low warning. Whether the workload's Namespace is meshed and whether the
 #   cluster runs Linkerd is read from the inventory (offline: the inputs; in
 #   the cluster: the cache).
 # custom:
@@ -34,6 +34,7 @@
 package meshguard.linkerd.inj_001
 
 import data.meshguard.lib.finding
+import data.meshguard.lib.istio
 import data.meshguard.lib.kube
 import data.meshguard.lib.linkerd
 
@@ -71,10 +72,16 @@ _inject_path := ["metadata", "annotations", linkerd.inject_key] if {
 	kube.obj.metadata.annotations[linkerd.inject_key]
 } else := ["metadata", "annotations"]
 
+# A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another mesh.
+_other_mesh if istio.namespace_injected(kube.obj)
+
+_other_mesh if kube.obj.metadata.labels["istio.io/dataplane-mode"] == "ambient"
+
 warn contains f if {
 	_applies
 	_is_namespace
 	linkerd.cluster_meshed
+	not _other_mesh
 	not linkerd.namespace_meshed(kube.obj)
 	not linkerd.control_plane_namespace(kube.obj)
 	not kube.excluded_namespace(kube.name)

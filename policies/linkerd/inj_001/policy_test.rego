@@ -57,6 +57,11 @@ test_allow_meshed_control_plane_excluded_and_non_linkerd if {
 	count(inj_001.warn) == 1 with input as _ns("kube-system", {}, {}) with data.inventory as _inv([_linkerd])
 		with data.meshguard.engine.excludedNamespaces as []
 
+	# Namespaces of another mesh.
+	inj_001.warn == set() with input as _ns("shop", {}, {"istio-injection": "enabled"}) with data.inventory as _inv([_linkerd])
+	inj_001.warn == set() with input as _ns("shop", {}, {"istio.io/rev": "1-28"}) with data.inventory as _inv([_linkerd])
+	inj_001.warn == set() with input as _ns("shop", {}, {"istio.io/dataplane-mode": "ambient"}) with data.inventory as _inv([_linkerd])
+
 	# A cluster without Linkerd (or no inventory at all): nothing to say.
 	inj_001.warn == set() with input as _ns("shop", {}, {}) with data.inventory as _inv([])
 	inj_001.warn == set() with input as _ns("shop", {}, {})
