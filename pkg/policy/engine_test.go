@@ -170,6 +170,8 @@ func TestConfigErrors(t *testing.T) {
 		{"a number where a duration string is expected is an error", "params:\n  route: {defaultTimeout: 15}\n", "params.route.defaultTimeout has the wrong type: want a string, got a number"},
 		{"a string where a number is expected is an error", "params:\n  retry: {maxAttempts: \"3\"}\n", "params.retry.maxAttempts has the wrong type: want a number, got a string"},
 		{"a scalar where a list is expected is an error", "params:\n  retry: {safeConditions: reset}\n", "params.retry.safeConditions has the wrong type: want a list, got a string"},
+		{"an unknown nested parameter of a family file is an error", "params:\n  consul: {sidecarProxy: {cpu: 100m}}\n", "params.consul.sidecarProxy.cpu is not a known parameter (known: cpuLimit, cpuRequest, memoryLimit, memoryRequest)"},
+		{"a scalar where a list of gateway classes is expected is an error", "params:\n  gwapi: {internalGatewayClasses: internal}\n", "params.gwapi.internalGatewayClasses has the wrong type: want a list, got a string"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}

@@ -89,18 +89,32 @@ _routes contains [ns, name, route] if {
 	some name, route in by_name
 }
 
+# The HTTPRoutes (namespace/name) that listener i serves without redirecting
+# every request to https.
+_plaintext_routes[i] := routes if {
+	some [i, listener] in _http_listeners
+	routes := sort([sprintf("%s/%s", [ns, name]) |
+		some [ns, name, route] in _routes
+		some ref in route.spec.parentRefs
+		gwapi.parent(ref, ns) == [gwapi.group, "Gateway", kube.namespace, kube.name]
+		gwapi.attaches(ref, ns, kube.obj, listener)
+		not gwapi.redirects_to_https(route)
+	])
+	count(routes) > 0
+}
+
+# At most five names, then how many more.
+_names(routes) := concat(", ", routes) if count(routes) <= 5
+
+else := sprintf("%s and %d more", [concat(", ", array.slice(routes, 0, 5)), count(routes) - 5])
+
 warn contains f if {
 	_applies
 	kube.inventory_known
-	some [i, listener] in _http_listeners
-	some [ns, name, route] in _routes
-	some ref in route.spec.parentRefs
-	gwapi.parent(ref, ns) == [gwapi.group, "Gateway", kube.namespace, kube.name]
-	gwapi.attaches(ref, ns, kube.obj, listener)
-	not gwapi.redirects_to_https(route)
+	some i, routes in _plaintext_routes
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s listener %s serves HTTPRoute %s/%s over plaintext HTTP; attach only a route that redirects to https there", [_ref, listener.name, ns, name]),
+		sprintf("%s listener %s serves %d HTTPRoute(s) over plaintext HTTP (%s); attach only routes that redirect to https there", [_ref, kube.obj.spec.listeners[i].name, count(routes), _names(routes)]),
 		["spec", "listeners", i],
 	)
 }

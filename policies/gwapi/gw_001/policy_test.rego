@@ -26,7 +26,10 @@ _forward := [{"backendRefs": [{"name": "web", "port": 8080}]}]
 
 _redirect := [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}]
 
-_inv(routes) := {"HTTPRoute.gateway.networking.k8s.io": {r.metadata.namespace: {r.metadata.name: r} | some r in routes}}
+_inv(routes) := {"HTTPRoute.gateway.networking.k8s.io": {ns: by_name |
+	some ns in {r.metadata.namespace | some r in routes}
+	by_name := {r.metadata.name: r | some r in routes; r.metadata.namespace == ns}
+}}
 
 _gateways(gw) := {"Gateway.gateway.networking.k8s.io": {"edge": {"public": gw}}}
 
@@ -57,8 +60,14 @@ test_warn_attached_route_without_redirect if {
 	obj := _gw("istio", [_http("www.example.com"), _https("www.example.com")])
 	inv := _inv([_route("edge", {"name": "public"}, _forward)])
 	_ids(gw_001.warn) == {["GWAPI-GW-001", "high", ["spec", "listeners", 0]]} with input as obj with data.inventory.objects as inv
-	{f.msg | some f in gw_001.warn} == {"GWAPI-GW-001: Gateway edge/public listener http serves HTTPRoute edge/web over plaintext HTTP; attach only a route that redirects to https there"} with input as obj with data.inventory.objects as inv
+	{f.msg | some f in gw_001.warn} == {"GWAPI-GW-001: Gateway edge/public listener http serves 1 HTTPRoute(s) over plaintext HTTP (edge/web); attach only routes that redirect to https there"} with input as obj with data.inventory.objects as inv
 	gw_001.warn == set() with input as obj with data.inventory.objects as inv with data.meshguard.engine.inventory as false
+}
+
+test_one_finding_per_listener_naming_the_routes if {
+	obj := _gw("istio", [_http("www.example.com"), _https("www.example.com")])
+	routes := [object.union(_route("edge", {"name": "public"}, _forward), {"metadata": {"name": sprintf("r%d", [n])}}) | some n in numbers.range(1, 7)]
+	{f.msg | some f in gw_001.warn} == {"GWAPI-GW-001: Gateway edge/public listener http serves 7 HTTPRoute(s) over plaintext HTTP (edge/r1, edge/r2, edge/r3, edge/r4, edge/r5 and 2 more); attach only routes that redirect to https there"} with input as obj with data.inventory.objects as _inv(routes)
 }
 
 test_route_attachment_rules if {
