@@ -228,6 +228,8 @@ func TestConfigErrors(t *testing.T) {
 		{"an unknown Istio parameter lists the keys of every Istio file", "params:\n  istio: {allowedEnvoyFilterNamespace: [x]}\n", "params.istio.allowedEnvoyFilterNamespace is not a known parameter (known: allowedEnvoyFilterNamespaces, broadWildcardDomains, holdApplicationUntilProxyStarts, meshDomain, publicGatewaySelectors, rootNamespace)"},
 		{"a Linkerd parameter of the wrong type is an error", "params:\n  linkerd: {proxyUID: \"2102\"}\n", "params.linkerd.proxyUID has the wrong type: want a number, got a string"},
 		{"an unknown Linkerd parameter is an error", "params:\n  linkerd: {egressNamspace: egress}\n", "params.linkerd.egressNamspace is not a known parameter (known: allowedDefaultInboundPolicies, allowedSkipPorts, defaultOpaquePorts, egressNamespace, namespace, proxyUID)"},
+		{"an unknown nested parameter of a family file is an error", "params:\n  consul: {sidecarProxy: {cpu: 100m}}\n", "params.consul.sidecarProxy.cpu is not a known parameter (known: cpuLimit, cpuRequest, memoryLimit, memoryRequest)"},
+		{"a scalar where a list of gateway classes is expected is an error", "params:\n  gwapi: {internalGatewayClasses: internal}\n", "params.gwapi.internalGatewayClasses has the wrong type: want a list, got a string"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}
