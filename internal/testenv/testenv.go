@@ -185,6 +185,7 @@ func MeshCRDs() []*apiextensionsv1.CustomResourceDefinition {
 		meshCRD("policy.linkerd.io", "MeshTLSAuthentication", "v1alpha1"),
 		meshCRD("policy.linkerd.io", "NetworkAuthentication", "v1alpha1"),
 		meshCRD("policy.linkerd.io", "HTTPRoute", "v1alpha1", "v1beta1", "v1beta2", "v1beta3"),
+		meshCRD("policy.linkerd.io", "EgressNetwork", "v1alpha1"),
 		meshCRD("linkerd.io", "ServiceProfile", "v1alpha1", "v1alpha2"),
 		meshCRD("consul.hashicorp.com", "ServiceIntentions", "v1alpha1"),
 		meshCRD("consul.hashicorp.com", "ServiceDefaults", "v1alpha1"),

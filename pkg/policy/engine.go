@@ -162,8 +162,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if excluded == nil {
 		excluded = DefaultExcludedNamespaces
 	}
+	excludedDoc := make([]any, 0, len(excluded))
 	for _, ns := range excluded {
 		e.excluded[ns] = true
+		excludedDoc = append(excludedDoc, ns)
 	}
 
 	e.store = inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
@@ -178,8 +180,12 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if userParams == nil {
 		userParams = map[string]any{}
 	}
-	// engine.indexed tells policies that the kind guard already ran here.
-	meshguard := map[string]any{"config": userParams, "engine": map[string]any{"indexed": true, "inventory": !opts.NoInventory}}
+	// engine.indexed tells policies that the kind guard already ran here;
+	// engine.excludedNamespaces lets rules that judge Namespace objects (whose
+	// own namespace is "") leave the excluded ones alone.
+	meshguard := map[string]any{"config": userParams, "engine": map[string]any{
+		"indexed": true, "inventory": !opts.NoInventory, "excludedNamespaces": excludedDoc,
+	}}
 	if err := e.write(ctx, storage.Path{"meshguard"}, meshguard); err != nil {
 		return nil, err
 	}

@@ -128,6 +128,27 @@ func TestExcludedNamespaces(t *testing.T) {
 	assert.Equal(t, []string{"LINKERD-AUTHZ-001/deny"}, rules(fs), "an empty exclusion list judges the kube-system Namespace too")
 }
 
+// Rules that judge Namespace objects (whose own namespace is "") see the
+// excluded namespaces as engine.excludedNamespaces: LINKERD-INJ-001 leaves an
+// unmeshed excluded Namespace alone in a cluster that runs Linkerd.
+func TestExcludedNamespacesReachThePolicies(t *testing.T) {
+	ns := func(name string) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}
+	}
+	inventory := map[string]any{"namespaces": map[string]any{"linkerd": ns("linkerd")}, "objects": map[string]any{}}
+	judge := func(cfg *policy.Config, name string) []string {
+		e := newEngine(t, policy.Options{Config: cfg})
+		require.NoError(t, e.SetInventory(t.Context(), inventory))
+		fs, err := e.Evaluate(t.Context(), ns(name))
+		require.NoError(t, err)
+		return rules(fs)
+	}
+	assert.Equal(t, []string{"LINKERD-INJ-001/warn"}, judge(nil, "tools"))
+	assert.Empty(t, judge(nil, "kube-system"), "kube-system is excluded by default")
+	assert.Empty(t, judge(&policy.Config{ExcludeNamespaces: []string{"tools"}}, "tools"))
+	assert.Equal(t, []string{"LINKERD-INJ-001/warn"}, judge(&policy.Config{ExcludeNamespaces: []string{"tools"}}, "kube-system"))
+}
+
 func TestAdmissionReviewInputGivesTheSameVerdict(t *testing.T) {
 	e := newEngine(t, policy.Options{})
 	obj := peerAuthentication("PERMISSIVE")
@@ -205,6 +226,10 @@ func TestConfigErrors(t *testing.T) {
 		{"a scalar where a list is expected is an error", "params:\n  retry: {safeConditions: reset}\n", "params.retry.safeConditions has the wrong type: want a list, got a string"},
 		{"a string where a boolean is expected is an error", "params:\n  istio: {holdApplicationUntilProxyStarts: \"yes\"}\n", "params.istio.holdApplicationUntilProxyStarts has the wrong type: want a boolean, got a string"},
 		{"an unknown Istio parameter lists the keys of every Istio file", "params:\n  istio: {allowedEnvoyFilterNamespace: [x]}\n", "params.istio.allowedEnvoyFilterNamespace is not a known parameter (known: allowedEnvoyFilterNamespaces, broadWildcardDomains, holdApplicationUntilProxyStarts, meshDomain, publicGatewaySelectors, rootNamespace)"},
+		{"a Linkerd parameter of the wrong type is an error", "params:\n  linkerd: {proxyUID: \"2102\"}\n", "params.linkerd.proxyUID has the wrong type: want a number, got a string"},
+		{"an unknown Linkerd parameter is an error", "params:\n  linkerd: {egressNamspace: egress}\n", "params.linkerd.egressNamspace is not a known parameter (known: allowedDefaultInboundPolicies, allowedSkipPorts, defaultOpaquePorts, egressNamespace, namespace, proxyUID)"},
+		{"an unknown nested parameter of a family file is an error", "params:\n  consul: {sidecarProxy: {cpu: 100m}}\n", "params.consul.sidecarProxy.cpu is not a known parameter (known: cpuLimit, cpuRequest, memoryLimit, memoryRequest)"},
+		{"a scalar where a list of gateway classes is expected is an error", "params:\n  gwapi: {internalGatewayClasses: internal}\n", "params.gwapi.internalGatewayClasses has the wrong type: want a list, got a string"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}

@@ -106,3 +106,12 @@ inventory_known := false if data.meshguard.engine.inventory == false
 # The Namespace object of the object under judgement, from the inventory
 # (offline: when the Namespace is among the inputs; in the cluster: the cache).
 namespace_object := data.inventory.namespaces[namespace]
+
+# A namespace the engine leaves alone (config `excludeNamespaces`). The engine
+# skips objects in it; rules that judge Namespace objects themselves ask here.
+# Without the engine (conftest, opa eval) the defaults of RULES.md §0.4 apply.
+default _excluded_namespaces := ["kube-system", "kube-public", "kube-node-lease"]
+
+_excluded_namespaces := data.meshguard.engine.excludedNamespaces
+
+excluded_namespace(name) if name in _excluded_namespaces

@@ -199,3 +199,10 @@ test_namespace_object_from_inventory if {
 	not kube.namespace_object with input as _deployment with data.inventory as {"namespaces": {"other": ns}}
 	not kube.namespace_object with input as _deployment
 }
+
+test_excluded_namespaces_from_the_engine_or_the_defaults if {
+	kube.excluded_namespace("kube-system")
+	not kube.excluded_namespace("shop")
+	kube.excluded_namespace("shop") with data.meshguard.engine.excludedNamespaces as ["shop"]
+	not kube.excluded_namespace("kube-system") with data.meshguard.engine.excludedNamespaces as []
+}

@@ -1,0 +1,190 @@
+# METADATA
+# title: Linkerd proxy resource annotations set and bounded
+# description: |
+#   Linkerd's chart ships with empty proxy requests and limits, so proxies are
+#   BestEffort unless configured. A workload that will get a Linkerd proxy must
+#   get `config.linkerd.io/proxy-cpu-request`, `proxy-memory-request` and
+#   `proxy-memory-limit` from its pod metadata or its Namespace (read from the
+#   inventory), or, for an injected Pod, have them on its `linkerd-proxy`
+#   container: a warning otherwise (install-wide values are not read). Every
+#   proxy resource annotation a meshed workload or a Namespace sets must parse,
+#   stay within the `sidecar` bounds, and a limit must not be below its
+#   request; `proxy-cpu-ratio-limit` must be a number in (0, 1]: denied
+#   otherwise.
+# custom:
+#   id: LINKERD-RES-001
+#   version: 1.0.0
+#   severity: medium
+#   action: deny
+#   since: 2026.12.0
+#   kinds:
+#   - {group: "", kind: Namespace, versions: [v1]}
+#   - {group: "", kind: Pod, versions: [v1]}
+#   - {group: apps, kind: Deployment, versions: [v1]}
+#   - {group: apps, kind: StatefulSet, versions: [v1]}
+#   - {group: apps, kind: DaemonSet, versions: [v1]}
+#   - {group: apps, kind: ReplicaSet, versions: [v1]}
+#   - {group: batch, kind: Job, versions: [v1]}
+#   - {group: batch, kind: CronJob, versions: [v1]}
+#   remediation: |
+#     Annotate the Namespace (or the pod template), for example:
+#     `config.linkerd.io/proxy-cpu-request: "100m"`,
+#     `config.linkerd.io/proxy-memory-request: "64Mi"`,
+#     `config.linkerd.io/proxy-memory-limit: "256Mi"`.
+package meshguard.linkerd.res_001
+
+import data.meshguard.lib.config
+import data.meshguard.lib.finding
+import data.meshguard.lib.kube
+import data.meshguard.lib.linkerd
+
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
+
+_keys := {
+	"cpu": "config.linkerd.io/proxy-cpu-request",
+	"cpuLimit": "config.linkerd.io/proxy-cpu-limit",
+	"memory": "config.linkerd.io/proxy-memory-request",
+	"memoryLimit": "config.linkerd.io/proxy-memory-limit",
+	"storage": "config.linkerd.io/proxy-ephemeral-storage-request",
+	"storageLimit": "config.linkerd.io/proxy-ephemeral-storage-limit",
+}
+
+_ratio_key := "config.linkerd.io/proxy-cpu-ratio-limit"
+
+_required := ["cpu", "memory", "memoryLimit"]
+
+_is_namespace if {
+	kube.kind == "Namespace"
+	kube.group == ""
+}
+
+_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
+
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+
+# The object's own annotations are judged on a Namespace and on a workload
+# that will get a proxy.
+_judged if _is_namespace
+
+_judged if linkerd.workload_meshed
+
+# --- missing ---------------------------------------------------------------------
+
+_container_fields := {
+	"cpu": ["requests", "cpu"],
+	"memory": ["requests", "memory"],
+	"memoryLimit": ["limits", "memory"],
+}
+
+_from_container(k) if {
+	some c in array.concat(object.get(kube.pod_spec, "containers", []), object.get(kube.pod_spec, "initContainers", []))
+	c.name == "linkerd-proxy"
+	f := _container_fields[k]
+	c.resources[f[0]][f[1]]
+}
+
+_missing := [_keys[k] |
+	some k in _required
+	not linkerd.config(_keys[k])
+	not _from_container(k)
+]
+
+warn contains f if {
+	_applies
+	linkerd.workload_meshed
+	count(_missing) > 0
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s gets a Linkerd proxy but neither it nor its Namespace sets %s, so the proxy runs without them; annotate the Namespace or the pod template", [_ref, concat(", ", _missing)]),
+		kube.pod_meta_path(["annotations"]),
+	)
+}
+
+# --- values ----------------------------------------------------------------------
+
+# value name -> [value, path] of the object's own annotations.
+_own[k] := [v, linkerd.annotation_path(key)] if {
+	_judged
+	some k, key in _keys
+	v := linkerd.own_annotation(key)
+}
+
+# The effective value: the object's own, else (a workload) its Namespace's.
+_effective(k) := linkerd.config(_keys[k])[0] if kube.is_workload
+
+_effective(k) := _own[k][0] if _is_namespace
+
+deny contains f if {
+	_applies
+	some k, [v, p] in _own
+	not units.parse(v)
+	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
+}
+
+# value name -> [config key of the lower bound, config key of the upper bound]
+_bounds := {
+	"cpu": ["cpuRequestMin", "cpuRequestMax"],
+	"memory": ["memoryRequestMin", "memoryRequestMax"],
+	"memoryLimit": ["", "memoryLimitMax"],
+	"cpuLimit": ["", "cpuLimitMax"],
+}
+
+deny contains f if {
+	_applies
+	some k, [v, p] in _own
+	min_key := _bounds[k][0]
+	min_key != ""
+	min := config.params.sidecar[min_key]
+	units.parse(v) < units.parse(min)
+	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
+}
+
+deny contains f if {
+	_applies
+	some k, [v, p] in _own
+	max := config.params.sidecar[_bounds[k][1]]
+	units.parse(v) > units.parse(max)
+	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is above the maximum %s", [_ref, _keys[k], v, max]), p)
+}
+
+_pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"], ["storage", "storageLimit"]]
+
+# A limit below its request; reported where one of the two is the object's own.
+deny contains f if {
+	_applies
+	_judged
+	some [req, lim] in _pairs
+	some k in [req, lim]
+	_own[k]
+	units.parse(_effective(lim)) < units.parse(_effective(req))
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("%s: %s %s is below the request %s", [_ref, _keys[lim], _effective(lim), _effective(req)]),
+		_limit_path(req, lim),
+	)
+}
+
+# The path of the pair's limit when it is the object's own, else of its request.
+_limit_path(_, lim) := _own[lim][1]
+
+_limit_path(req, lim) := _own[req][1] if not _own[lim]
+
+deny contains f if {
+	_applies
+	_judged
+	v := linkerd.own_annotation(_ratio_key)
+	not _ratio(v)
+	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a number in (0, 1]", [_ref, _ratio_key, v]), linkerd.annotation_path(_ratio_key))
+}
+
+_ratio(v) if {
+	regex.match(`^[0-9]*\.?[0-9]+$`, v)
+	n := to_number(v)
+	n > 0
+	n <= 1
+}
