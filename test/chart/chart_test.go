@@ -626,3 +626,32 @@ func TestTheSchemaRejectsBadValues(t *testing.T) {
 		})
 	}
 }
+
+// Every key of values.yaml is in the README's values table (a map may be
+// described as a whole).
+func TestTheREADMEDescribesEveryValue(t *testing.T) {
+	dir, err := chart.Dir()
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	require.NoError(t, err)
+	var values map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &values))
+	var check func(prefix string, m map[string]any)
+	check = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			path := prefix + k
+			if bytes.Contains(readme, []byte("`"+path+"`")) {
+				continue
+			}
+			sub, ok := v.(map[string]any)
+			if !ok || len(sub) == 0 {
+				t.Errorf("values.yaml key %s is not in charts/meshguard/README.md", path)
+				continue
+			}
+			check(path+".", sub)
+		}
+	}
+	check("", values)
+}
