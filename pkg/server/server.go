@@ -110,7 +110,7 @@ func (o *Options) defaults() error {
 	}
 	for _, f := range []string{"tls.crt", "tls.key"} {
 		if o.SelfSignedCerts != nil {
-			break // written by the provisioner
+			break // the provisioner writes them
 		}
 		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
 			return fmt.Errorf("serving certificate: %w", err)
