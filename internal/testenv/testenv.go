@@ -138,6 +138,21 @@ func CRDPaths() ([]string, error) {
 	}, nil
 }
 
+// CertManagerCRDPath is the directory of cert-manager's CRDs (deploy/crds
+// of the github.com/cert-manager/cert-manager module), for tests that apply
+// the chart's Issuers and Certificates.
+func CertManagerCRDPath() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := moduleDir(root, "github.com/cert-manager/cert-manager")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "deploy", "crds"), nil
+}
+
 // meshCRD is a schemaless CRD for a Linkerd or Consul kind the rules read:
 // enough for the API server to store and serve it.
 func meshCRD(group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -17,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/meshguard/meshguard/internal/version"
+	"github.com/meshguard/meshguard/pkg/certs"
 	"github.com/meshguard/meshguard/pkg/server"
 )
 
@@ -31,6 +34,9 @@ func NewCommand(stderr io.Writer, run RunFunc) *cobra.Command {
 		kubeconfig string
 		logFormat  string
 		verbosity  int
+		selfSigned bool
+		certOpts   certs.Options
+		certSecret string
 	)
 	cmd := &cobra.Command{
 		Use:   "webhook",
@@ -46,9 +52,20 @@ which is reloaded when the files change.
 
 With a cluster (in-cluster service account, or --kubeconfig) the Namespaces
 and mesh objects are watched, so rules can read namespace labels and other
-policies. --standalone serves without a cluster, with those rules off.`,
+policies. --standalone serves without a cluster, with those rules off.
+
+Without cert-manager, --self-signed-certs makes the webhook its own CA: the
+CA and the serving certificate (for the --cert-host names) are kept in the
+--cert-secret Secret, shared by every replica, written to --cert-dir, and the
+CA is set as caBundle of both webhook configurations; both certificates are
+renewed at two thirds of their lifetime.`,
 		Example: `  # in a cluster (what the Helm chart runs)
   webhook --cert-dir /tls --config /etc/meshguard/config.yaml
+
+  # without cert-manager: its own CA and certificate, kept in a Secret
+  webhook --cert-dir /tls --self-signed-certs --cert-secret meshguard-system/meshguard-webhook-tls \
+    --cert-host meshguard-webhook.meshguard-system.svc \
+    --validating-webhook-configuration meshguard --mutating-webhook-configuration meshguard
 
   # on a laptop, no cluster: judge requests sent with curl
   webhook --standalone --cert-dir ./certs --health-probe-bind-address 127.0.0.1:8081`,
@@ -70,6 +87,19 @@ policies. --standalone serves without a cluster, with those rules off.`,
 				opts.RestConfig = cfg
 			} else if kubeconfig != "" {
 				return errors.New("--standalone and --kubeconfig exclude each other")
+			}
+			if selfSigned {
+				if opts.Standalone {
+					return errors.New("--self-signed-certs keeps the certificate in a Secret: it needs a cluster, not --standalone")
+				}
+				ns, name, err := secretRef(certSecret)
+				if err != nil {
+					return err
+				}
+				certOpts.Namespace, certOpts.Secret = ns, name
+				opts.SelfSignedCerts = &certOpts
+			} else if cmd.Flags().Changed("cert-secret") || len(certOpts.Hosts) > 0 {
+				return errors.New("--cert-secret and --cert-host only apply with --self-signed-certs")
 			}
 			return run(cmd.Context(), opts)
 		},
@@ -93,9 +123,32 @@ policies. --standalone serves without a cluster, with those rules off.`,
 	f.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving (unready) this long before draining, so the API server stops sending first")
 	f.DurationVar(&opts.EvalTimeout, "eval-timeout", 9*time.Second, "deadline of one admission decision; keep it below the webhook configurations' timeoutSeconds")
 	f.DurationVar(&opts.AuditInterval, "audit-interval", time.Hour, "with a cluster: audit it this often (leader-elected), keeping meshguard_audit_findings and the PolicyReports current; 0 turns it off")
+	f.BoolVar(&selfSigned, "self-signed-certs", false, "provision the serving certificate and its CA (kept in --cert-secret, written to --cert-dir, set as caBundle of the webhook configurations), for clusters without cert-manager")
+	f.StringVar(&certSecret, "cert-secret", "meshguard-webhook-tls", "with --self-signed-certs: the Secret, NAME or NAMESPACE/NAME (default namespace $POD_NAMESPACE, else meshguard-system)")
+	f.StringArrayVar(&certOpts.Hosts, "cert-host", nil, "with --self-signed-certs: a DNS name or IP address of the serving certificate, e.g. the Service's <name>.<namespace>.svc (repeatable, at least one)")
+	f.DurationVar(&certOpts.Validity, "cert-validity", 90*24*time.Hour, "with --self-signed-certs: lifetime of the serving certificate (renewed at two thirds)")
+	f.DurationVar(&certOpts.CAValidity, "ca-validity", 5*365*24*time.Hour, "with --self-signed-certs: lifetime of the CA (renewed at two thirds; the previous CA stays trusted until it expires)")
+	f.StringVar(&certOpts.ValidatingWebhookConfiguration, "validating-webhook-configuration", "", "with --self-signed-certs: the ValidatingWebhookConfiguration whose webhooks get the CA as caBundle")
+	f.StringVar(&certOpts.MutatingWebhookConfiguration, "mutating-webhook-configuration", "", "with --self-signed-certs: the MutatingWebhookConfiguration whose webhooks get the CA as caBundle")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity (0 info, 1 debug, 5 per-request tracing)")
 	return cmd
+}
+
+// secretRef splits NAME or NAMESPACE/NAME; the namespace defaults to the
+// pod's.
+func secretRef(ref string) (namespace, name string, err error) {
+	namespace, name, found := strings.Cut(ref, "/")
+	if !found {
+		namespace, name = os.Getenv("POD_NAMESPACE"), ref
+		if namespace == "" {
+			namespace = "meshguard-system"
+		}
+	}
+	if namespace == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("--cert-secret %q: want NAME or NAMESPACE/NAME", ref)
+	}
+	return namespace, name, nil
 }
 
 func newLogger(w io.Writer, format string, v int) (logr.Logger, error) {

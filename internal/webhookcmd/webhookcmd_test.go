@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,5 +92,43 @@ func TestBadFlags(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+func TestSelfSignedCertFlags(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:6443\"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: x}}]\ncurrent-context: c\n"), 0o600))
+	o, err := parse(t, "--kubeconfig", kubeconfig, "--cert-dir", "/tls", "--self-signed-certs",
+		"--cert-secret", "mg/tls", "--cert-host", "svc.mg.svc", "--cert-host", "10.0.0.1",
+		"--cert-validity", "24h", "--ca-validity", "720h",
+		"--validating-webhook-configuration", "v", "--mutating-webhook-configuration", "m")
+	require.NoError(t, err)
+	require.NotNil(t, o.SelfSignedCerts)
+	c := o.SelfSignedCerts
+	assert.Equal(t, "mg", c.Namespace)
+	assert.Equal(t, "tls", c.Secret)
+	assert.Equal(t, []string{"svc.mg.svc", "10.0.0.1"}, c.Hosts)
+	assert.Equal(t, 24*time.Hour, c.Validity)
+	assert.Equal(t, 720*time.Hour, c.CAValidity)
+	assert.Equal(t, "v", c.ValidatingWebhookConfiguration)
+	assert.Equal(t, "m", c.MutatingWebhookConfiguration)
+
+	t.Setenv("POD_NAMESPACE", "pods-ns")
+	o, err = parse(t, "--kubeconfig", kubeconfig, "--cert-dir", "/tls", "--self-signed-certs", "--cert-host", "a")
+	require.NoError(t, err)
+	assert.Equal(t, "pods-ns", o.SelfSignedCerts.Namespace, "the Secret is in the pod's namespace by default")
+	assert.Equal(t, "meshguard-webhook-tls", o.SelfSignedCerts.Secret)
+
+	o, err = parse(t, "--kubeconfig", kubeconfig, "--cert-dir", "/tls")
+	require.NoError(t, err)
+	assert.Nil(t, o.SelfSignedCerts, "off by default: the certificate comes from cert-manager")
+
+	for name, args := range map[string][]string{
+		"standalone":             {"--standalone", "--cert-dir", "/tls", "--self-signed-certs", "--cert-host", "a"},
+		"a bad secret reference": {"--kubeconfig", kubeconfig, "--cert-dir", "/tls", "--self-signed-certs", "--cert-host", "a", "--cert-secret", "a/b/c"},
+		"certificate flags without --self-signed-certs": {"--kubeconfig", kubeconfig, "--cert-dir", "/tls", "--cert-host", "a"},
+	} {
+		_, err := parse(t, args...)
+		assert.Error(t, err, name)
 	}
 }

@@ -293,6 +293,19 @@ func TestUserPoliciesBesideTheBuiltinBundle(t *testing.T) {
 	assert.Len(t, only.Rules(), 1)
 }
 
+// A ConfigMap mounted as a volume holds its files in a timestamped
+// directory, with symlinks in the directory itself: each policy loads once.
+func TestPoliciesFromAMountedConfigMapLoadOnce(t *testing.T) {
+	dir := t.TempDir()
+	data := "..2026_12_01_08_00_00.000000001"
+	writePolicy(t, dir, data+"/team.rego", teamRule)
+	require.NoError(t, os.Symlink(data, filepath.Join(dir, "..data")))
+	require.NoError(t, os.Symlink(filepath.Join("..data", "team.rego"), filepath.Join(dir, "team.rego")))
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	require.Len(t, e.Rules(), 1)
+	assert.Equal(t, "TEAM-OWNER-001", e.Rules()[0].ID)
+}
+
 func TestBadPoliciesFailToLoadWithAClearError(t *testing.T) {
 	meta := func(id string) string {
 		return "# METADATA\n# title: T\n# custom:\n#   id: " + id + "\n#   version: 1.0.0\n#   severity: low\n#   action: deny\n#   kinds: [{group: \"\", kind: Pod}]\n"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -89,6 +91,39 @@ func hasVerbs(have metav1.Verbs, want ...string) bool {
 	return true
 }
 
+// permitted drops the resources the webhook may not list and watch (asked
+// with SelfSubjectAccessReviews), each with a log line: an informer on a
+// forbidden resource never syncs, and the webhook would never be ready.
+func permitted(cfg *rest.Config, gvrs []schema.GroupVersionResource, log logr.Logger) ([]schema.GroupVersionResource, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100 // two reviews per resource, once at start
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []schema.GroupVersionResource
+	for _, gvr := range gvrs {
+		allowed := true
+		for _, verb := range []string{"list", "watch"} {
+			r, err := c.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: gvr.Group, Resource: gvr.Resource}},
+			}, metav1.CreateOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("asking whether the webhook may %s %s: %w", verb, gvr.GroupResource(), err)
+			}
+			allowed = allowed && r.Status.Allowed
+		}
+		if !allowed {
+			log.Error(nil, "not watching a mesh kind the webhook may not list and watch: rules do not see these objects; grant get, list, watch on its API group (the chart's rbac.meshAPIGroups)", "resource", gvr.GroupResource().String())
+			continue
+		}
+		out = append(out, gvr)
+	}
+	return out, nil
+}
+
 func newClusterInventory(cfg *rest.Config, engine *policy.Engine, log logr.Logger) (*clusterInventory, error) {
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -96,6 +131,9 @@ func newClusterInventory(cfg *rest.Config, engine *policy.Engine, log logr.Logge
 	}
 	kinds, err := watchedResources(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if kinds, err = permitted(cfg, kinds, log); err != nil {
 		return nil, err
 	}
 	return &clusterInventory{engine: engine, client: client, log: log, kinds: kinds, fetched: map[string]time.Time{}}, nil

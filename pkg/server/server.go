@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/meshguard/meshguard/pkg/admission"
 	"github.com/meshguard/meshguard/pkg/audit"
+	"github.com/meshguard/meshguard/pkg/certs"
 	"github.com/meshguard/meshguard/pkg/defaults"
 	"github.com/meshguard/meshguard/pkg/policy"
 )
@@ -81,6 +83,11 @@ type Options struct {
 	// meshguard_audit_findings and, when the wgpolicyk8s.io CRDs are served,
 	// the PolicyReports current.
 	AuditInterval time.Duration
+	// SelfSignedCerts, when set, provisions the serving certificate and its
+	// CA (pkg/certs) into CertDir, kept in a Secret, instead of reading a
+	// pair placed there (by cert-manager). Client, CertDir and Logger are
+	// filled in by Run.
+	SelfSignedCerts *certs.Options
 	// Logger receives the decision log and server messages.
 	Logger logr.Logger
 }
@@ -102,6 +109,9 @@ func (o *Options) defaults() error {
 		return errors.New("a certificate directory is required (--cert-dir with tls.crt and tls.key): the webhook serves HTTPS only")
 	}
 	for _, f := range []string{"tls.crt", "tls.key"} {
+		if o.SelfSignedCerts != nil {
+			break // the provisioner writes them
+		}
 		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
 			return fmt.Errorf("serving certificate: %w", err)
 		}
@@ -109,7 +119,33 @@ func (o *Options) defaults() error {
 	if !o.Standalone && o.RestConfig == nil {
 		return errors.New("no cluster configuration: give --kubeconfig, run in a cluster, or use --standalone")
 	}
+	if o.SelfSignedCerts != nil && o.Standalone {
+		return errors.New("self-signed certificates are kept in a Secret: they need a cluster")
+	}
 	return nil
+}
+
+// provisionCerts starts the self-signed certificate provisioner and waits
+// until it has written the serving pair (errors are logged and retried: the
+// webhook cannot serve without a certificate).
+func provisionCerts(ctx context.Context, wg *sync.WaitGroup, opts Options, log logr.Logger) error {
+	co := *opts.SelfSignedCerts
+	client, err := kubernetes.NewForConfig(opts.RestConfig)
+	if err != nil {
+		return err
+	}
+	co.Client, co.CertDir, co.Logger = client, opts.CertDir, log.WithName("certs")
+	p, err := certs.New(co)
+	if err != nil {
+		return err
+	}
+	wg.Go(func() { _ = p.Start(ctx) })
+	select {
+	case <-p.Ready():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // TLSConfig is applied to the webhook listener: TLS 1.2 or later and, for
@@ -157,7 +193,13 @@ func Run(ctx context.Context, opts Options) error {
 	metrics.SetBundle(engine.Revision())
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	if opts.SelfSignedCerts != nil {
+		if err := provisionCerts(ctx, &wg, opts, log); err != nil {
+			return fmt.Errorf("self-signed certificates: %w", err)
+		}
+	}
 
 	hopts := admission.Options{
 		Engine:      func() *policy.Engine { return engine },
@@ -230,7 +272,6 @@ func Run(ctx context.Context, opts Options) error {
 		_, _ = w.Write([]byte("ok"))
 	})
 
-	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	serve := func(name, addr string, h http.Handler) {
 		if addr == "0" {

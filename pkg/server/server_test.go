@@ -24,8 +24,10 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 
 	"github.com/meshguard/meshguard/internal/testutil"
+	"github.com/meshguard/meshguard/pkg/certs"
 	"github.com/meshguard/meshguard/pkg/server"
 )
 
@@ -204,6 +206,8 @@ func TestRunRefusesUnsafeOrIncompleteSetups(t *testing.T) {
 		{"no cluster and not standalone", server.Options{CertDir: withCert}, "use --standalone"},
 		{"a config file that does not exist", server.Options{CertDir: withCert, Standalone: true, ConfigFile: "/nonexistent/config.yaml"}, "config.yaml"},
 		{"a policy directory that does not exist", server.Options{CertDir: withCert, Standalone: true, Dirs: []string{"/nonexistent/policies"}}, "/nonexistent/policies"},
+		{"self-signed certificates without a cluster", server.Options{CertDir: t.TempDir(), Standalone: true, SelfSignedCerts: &certs.Options{}}, "need a cluster"},
+		{"self-signed certificates without hosts", server.Options{CertDir: t.TempDir(), RestConfig: &rest.Config{Host: "https://127.0.0.1:1"}, SelfSignedCerts: &certs.Options{Namespace: "a", Secret: "b"}}, "--cert-host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
