@@ -192,7 +192,7 @@ func TestConfigErrors(t *testing.T) {
 		{"a string where a number is expected is an error", "params:\n  retry: {maxAttempts: \"3\"}\n", "params.retry.maxAttempts has the wrong type: want a number, got a string"},
 		{"a scalar where a list is expected is an error", "params:\n  retry: {safeConditions: reset}\n", "params.retry.safeConditions has the wrong type: want a list, got a string"},
 		{"a Linkerd parameter of the wrong type is an error", "params:\n  linkerd: {proxyUID: \"2102\"}\n", "params.linkerd.proxyUID has the wrong type: want a number, got a string"},
-		{"an unknown Linkerd parameter is an error", "params:\n  linkerd: {egressNamspace: egress}\n", "params.linkerd.egressNamspace is not a known parameter (known: allowedDefaultInboundPolicies, allowedSkipPorts, defaultOpaquePorts, egressNamespace, namespace, proxyUID)"},
+		{"an unknown Linkerd parameter is an error", "params:\n  linkerd: {egressNamspace: egress}\n", "params.linkerd.egressNamspace is not a known parameter (known: allowedDefaultInboundPolicies, allowedSkipPorts, defaultOpaquePorts, egressNamespace, namespace, proxyCPURequest, proxyMemoryLimit, proxyMemoryRequest, proxyUID)"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}
