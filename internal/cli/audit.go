@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/meshguard/meshguard/internal/version"
 	"github.com/meshguard/meshguard/pkg/audit"
 	"github.com/meshguard/meshguard/pkg/check"
 	"github.com/meshguard/meshguard/pkg/report"
@@ -41,7 +42,8 @@ Only objects with findings are listed; the totals count findings by rule,
 namespace and severity. Formats: json (check's finding shape plus totals),
 markdown, html (one self-contained page), policyreport (wgpolicyk8s.io
 PolicyReports as YAML; --apply writes them to the cluster instead, and removes
-meshguard's reports for namespaces that are now clean).
+meshguard's reports for namespaces that are now clean), sarif (as check's:
+cluster objects have a logical location, files a file and line) and table.
 
 Exit codes: 0 the audit ran (findings or not), 2 a usage error or input that
 could not be read, listed or judged.`,
@@ -124,6 +126,7 @@ func runAudit(ctx context.Context, s Streams, o *auditOptions, paths []string) e
 			return nil
 		}
 	}
+	r.ToolVersion = version.String()
 	if err := out.Output(s.Out, r); err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func TestAuditFiles(t *testing.T) {
 	assert.NotContains(t, r.stdout, "kind: PolicyReport", "-n keeps other namespaces out")
 
 	for name, args := range map[string][]string{
-		"an unknown format":            {"audit", "-o", "sarif", f},
+		"an unknown format":            {"audit", "-o", "junit", f},
 		"--apply on files":             {"audit", "-o", "policyreport", "--apply", f},
 		"--apply without policyreport": {"audit", "--apply"},
 		"--kubeconfig with files":      {"audit", "--kubeconfig", "k", f},

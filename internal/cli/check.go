@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshguard/meshguard/internal/version"
 	"github.com/meshguard/meshguard/pkg/check"
 	"github.com/meshguard/meshguard/pkg/policy"
 	"github.com/meshguard/meshguard/pkg/render"
@@ -47,6 +48,16 @@ file: --config, $MESHGUARD_CONFIG, or ./.meshguard.yaml when present):
   --exclude-namespace NS     leave objects in NS unjudged
   -o / $MESHGUARD_OUTPUT     output format
 
+Output formats (-o, docs/output.md):
+  text    one line per finding with file and line (default)
+  table   aligned columns
+  json    the report model: results, errors, skipped, summary
+  sarif   SARIF 2.1.0 for code scanning (GitHub, GitLab, IDEs)
+  github  GitHub Actions annotations (::error file=...,line=...)
+  junit   JUnit XML, one testsuite per file (CI test reports)
+  tap     TAP 14 with YAML diagnostics
+The exit codes are the same for every format.
+
 Exit codes:
   0  no deny finding (and, with --fail-on-warn, no warn finding)
   1  at least one deny finding (or warn finding with --fail-on-warn)
@@ -57,6 +68,10 @@ Exit codes:
 
   # check rendered manifests from stdin, as JSON
   helm template ./chart | meshguard check -o json -
+
+  # in CI: SARIF for code scanning, or annotations on the pull request
+  meshguard check -o sarif deploy/ > meshguard.sarif
+  meshguard check -o github deploy/
 
   # render a chart (no helm binary needed) or a kustomization, and check it
   meshguard check --helm ./chart -f values-prod.yaml --set mesh.enabled=true
@@ -159,6 +174,7 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 		return err
 	}
 	o.controls.filter(r)
+	r.ToolVersion = version.String()
 	if err := out.Output(reportTo, r); err != nil {
 		return err
 	}

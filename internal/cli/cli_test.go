@@ -91,7 +91,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no path", []string{"check"}, "check needs at least one PATH"},
-		{"an unknown output format is an error, not a fallback", []string{"check", "-o", "yaml", "x"}, `unknown output format "yaml" (want one of json, text)`},
+		{"an unknown output format is an error, not a fallback", []string{"check", "-o", "yaml", "x"}, `unknown output format "yaml" (want one of github, json, junit, sarif, table, tap, text)`},
 		{"an unknown flag", []string{"check", "--nope", "x"}, "unknown flag: --nope"},
 		{"a missing config file", []string{"check", "--config", "/nonexistent/c.yaml", "x"}, "reading config"},
 		{"--no-builtin alone", []string{"check", "--no-builtin", "x"}, "--no-builtin needs at least one --policies"},

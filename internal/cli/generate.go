@@ -24,7 +24,7 @@ func newGenerate(s Streams) *cobra.Command {
 enrolled in a mesh, prints as YAML ready to apply what meshguard would make sure
 exists in a cluster:
 
-  - Istio (istio-injection=enabled or istio.io/rev): a namespace-wide STRICT
+  - Istio (istio-injection=enabled, istio.io/rev or ambient): a namespace-wide STRICT
     PeerAuthentication "default" and an allow-nothing AuthorizationPolicy
     "allow-nothing", unless the inputs already hold an equivalent of the user's
     or an object with the same name;

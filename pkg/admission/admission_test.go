@@ -36,6 +36,7 @@ const (
 	retryWarn    = `{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"r","namespace":"shop"},"spec":{"hosts":["r"],"http":[{"timeout":"20s","retries":{"attempts":2},"route":[{"destination":{"host":"r"}}]}]}}`
 	noTimeout    = `{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"r","namespace":"shop"},"spec":{"hosts":["r"],"http":[{"route":[{"destination":{"host":"r"}}]}]}}`
 	configMap    = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"shop"}}`
+	secret       = `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"shop"}}`
 	deployment   = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"web:1"}]}}}}`
 )
 
@@ -48,6 +49,7 @@ var (
 	apKind     = gvk("security.istio.io", "v1", "AuthorizationPolicy")
 	vsKind     = gvk("networking.istio.io", "v1", "VirtualService")
 	cmKind     = gvk("", "v1", "ConfigMap")
+	secretKind = gvk("", "v1", "Secret")
 	deployKind = gvk("apps", "v1", "Deployment")
 )
 
@@ -110,7 +112,7 @@ func TestValidate(t *testing.T) {
 		{"an allow-all AuthorizationPolicy is denied", review(admissionv1.Create, apKind, "shop", allowAll), false, http.StatusForbidden, []string{"ISTIO-AUTHZ-001"}, nil},
 		{"a warn rule is allowed with a warning", review(admissionv1.Create, vsKind, "shop", retryWarn), true, http.StatusOK, nil, []string{"ISTIO-TRAFFIC-002: "}},
 		{"deleting an object no rule protects is allowed", review(admissionv1.Delete, paKind, "shop", permissivePA), true, http.StatusOK, nil, nil},
-		{"a kind no rule covers is allowed", review(admissionv1.Create, cmKind, "shop", configMap), true, http.StatusOK, nil, nil},
+		{"a kind no rule covers is allowed", review(admissionv1.Create, secretKind, "shop", secret), true, http.StatusOK, nil, nil},
 		{"an excluded namespace is allowed", review(admissionv1.Create, paKind, "kube-system", strings.Replace(permissivePA, `"shop"`, `"kube-system"`, 1)), true, http.StatusOK, nil, nil},
 		{"the namespace of the request fills in a missing metadata.namespace", review(admissionv1.Create, paKind, "shop", strings.Replace(permissivePA, `,"namespace":"shop"`, "", 1)), false, http.StatusForbidden, []string{"PeerAuthentication shop/default"}, nil},
 		{"a request without a uid is a 400", func() cradmission.Request {

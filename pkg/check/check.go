@@ -133,6 +133,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 		Results: results,
 		Errors:  errs,
 		Skipped: skipped,
+		Rules:   engine.Rules(),
 	}
 	r.Summary.Files = len(files)
 	r.Tally()

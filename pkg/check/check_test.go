@@ -62,7 +62,14 @@ func TestRunInventoryAcrossFiles(t *testing.T) {
 	assert.Equal(t, "Namespace", r.Results[1].Object.Kind)
 	assert.Equal(t, "ConfigMap", r.Results[2].Object.Kind)
 	assert.Equal(t, 8, r.Results[2].Line)
-	assert.Empty(t, r.Results[1].Findings)
+	// The meshed Namespace lacks its zero-trust baseline (the inputs hold no
+	// PeerAuthentication or AuthorizationPolicy): warnings, nothing else.
+	var nsRules []string
+	for _, f := range r.Results[1].Findings {
+		assert.Equal(t, policy.ActionWarn, f.Action, f.Rule)
+		nsRules = append(nsRules, f.Rule)
+	}
+	assert.ElementsMatch(t, []string{"ISTIO-MTLS-003", "ISTIO-AUTHZ-004"}, nsRules)
 	assert.Empty(t, r.Results[2].Findings)
 
 	var rules []string

@@ -70,7 +70,7 @@ func TestBuiltinBundleLoads(t *testing.T) {
 		}
 	}
 	assert.True(t, e.Covers(policy.GroupKind{Group: "security.istio.io", Kind: "PeerAuthentication"}))
-	assert.False(t, e.Covers(policy.GroupKind{Group: "", Kind: "ConfigMap"}))
+	assert.False(t, e.Covers(policy.GroupKind{Group: "", Kind: "Secret"}))
 }
 
 func TestEvaluateFinding(t *testing.T) {
@@ -98,7 +98,7 @@ func TestEvaluateFinding(t *testing.T) {
 
 func TestEvaluateUncoveredKindIsQuick(t *testing.T) {
 	e := newEngine(t, policy.Options{})
-	fs, err := e.Evaluate(t.Context(), map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}})
+	fs, err := e.Evaluate(t.Context(), map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "x"}})
 	require.NoError(t, err)
 	assert.Empty(t, fs)
 }
@@ -113,6 +113,19 @@ func TestExcludedNamespaces(t *testing.T) {
 	fs, err = newEngine(t, policy.Options{Config: &policy.Config{ExcludeNamespaces: []string{}}}).Evaluate(t.Context(), pa)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ISTIO-MTLS-001/deny"}, rules(fs), "an empty exclusion list judges kube-system too")
+
+	// An excluded Namespace object is left alone too, as in the webhook, where
+	// the request namespace of a Namespace is its own name.
+	ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+		"name":        "kube-system",
+		"annotations": map[string]any{"config.linkerd.io/default-inbound-policy": "all-unauthenticated"},
+	}}
+	fs, err = newEngine(t, policy.Options{}).Evaluate(t.Context(), ns)
+	require.NoError(t, err)
+	assert.Empty(t, fs, "the kube-system Namespace is excluded by default")
+	fs, err = newEngine(t, policy.Options{Config: &policy.Config{ExcludeNamespaces: []string{}}}).Evaluate(t.Context(), ns)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"LINKERD-AUTHZ-001/deny"}, rules(fs), "an empty exclusion list judges the kube-system Namespace too")
 }
 
 // Rules that judge Namespace objects (whose own namespace is "") see the
@@ -174,6 +187,26 @@ func TestConfigParamsChangeTheVerdict(t *testing.T) {
 	assert.Equal(t, "15s", route["defaultTimeout"], "the other defaults stay")
 }
 
+// Istio parameters come from several files of policies/lib/config; an
+// override of one of them changes the verdict and keeps the others.
+func TestConfigIstioParamsFromSeveralFiles(t *testing.T) {
+	ef := map[string]any{"apiVersion": "networking.istio.io/v1alpha3", "kind": "EnvoyFilter", "metadata": map[string]any{"name": "f", "namespace": "mesh-filters"},
+		"spec": map[string]any{"workloadSelector": map[string]any{"labels": map[string]any{"app": "x"}}}}
+	fs, err := newEngine(t, policy.Options{}).Evaluate(t.Context(), ef)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ISTIO-EXT-001/deny"}, rules(fs), "only the root namespace by default")
+
+	cfg, err := policy.ParseConfig("test.yaml", []byte("params:\n  istio:\n    allowedEnvoyFilterNamespaces: [mesh-filters]\n"))
+	require.NoError(t, err)
+	e := newEngine(t, policy.Options{Config: cfg})
+	fs, err = e.Evaluate(t.Context(), ef)
+	require.NoError(t, err)
+	assert.Empty(t, fs)
+	istio := e.Params()["istio"].(map[string]any)
+	assert.Equal(t, "istio-system", istio["rootNamespace"], "the keys of config.rego stay")
+	assert.Equal(t, false, istio["holdApplicationUntilProxyStarts"], "the other keys of istio.rego stay")
+}
+
 func TestConfigEnforcementOverridesTheAction(t *testing.T) {
 	cfg := &policy.Config{Enforcement: map[string]policy.Action{"ISTIO-TRAFFIC-001": policy.ActionWarn}}
 	fs, err := newEngine(t, policy.Options{Config: cfg}).Evaluate(t.Context(), virtualService(""))
@@ -191,8 +224,12 @@ func TestConfigErrors(t *testing.T) {
 		{"a number where a duration string is expected is an error", "params:\n  route: {defaultTimeout: 15}\n", "params.route.defaultTimeout has the wrong type: want a string, got a number"},
 		{"a string where a number is expected is an error", "params:\n  retry: {maxAttempts: \"3\"}\n", "params.retry.maxAttempts has the wrong type: want a number, got a string"},
 		{"a scalar where a list is expected is an error", "params:\n  retry: {safeConditions: reset}\n", "params.retry.safeConditions has the wrong type: want a list, got a string"},
+		{"a string where a boolean is expected is an error", "params:\n  istio: {holdApplicationUntilProxyStarts: \"yes\"}\n", "params.istio.holdApplicationUntilProxyStarts has the wrong type: want a boolean, got a string"},
+		{"an unknown Istio parameter lists the keys of every Istio file", "params:\n  istio: {allowedEnvoyFilterNamespace: [x]}\n", "params.istio.allowedEnvoyFilterNamespace is not a known parameter (known: allowedEnvoyFilterNamespaces, broadWildcardDomains, holdApplicationUntilProxyStarts, meshDomain, publicGatewaySelectors, rootNamespace)"},
 		{"a Linkerd parameter of the wrong type is an error", "params:\n  linkerd: {proxyUID: \"2102\"}\n", "params.linkerd.proxyUID has the wrong type: want a number, got a string"},
 		{"an unknown Linkerd parameter is an error", "params:\n  linkerd: {egressNamspace: egress}\n", "params.linkerd.egressNamspace is not a known parameter (known: allowedDefaultInboundPolicies, allowedSkipPorts, defaultOpaquePorts, egressNamespace, namespace, proxyCPURequest, proxyMemoryLimit, proxyMemoryRequest, proxyUID)"},
+		{"an unknown nested parameter of a family file is an error", "params:\n  consul: {sidecarProxy: {cpu: 100m}}\n", "params.consul.sidecarProxy.cpu is not a known parameter (known: cpuLimit, cpuRequest, memoryLimit, memoryRequest)"},
+		{"a scalar where a list of gateway classes is expected is an error", "params:\n  gwapi: {internalGatewayClasses: internal}\n", "params.gwapi.internalGatewayClasses has the wrong type: want a list, got a string"},
 		{"enforcement of an unknown rule is an error", "enforcement:\n  ISTIO-NOPE-001: warn\n", `enforcement: unknown rule "ISTIO-NOPE-001"`},
 		{"an unknown action is an error", "enforcement:\n  ISTIO-MTLS-001: block\n", `action "block" is not one of deny, warn, audit`},
 	}

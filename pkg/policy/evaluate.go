@@ -90,7 +90,7 @@ func (e *EvalError) Unwrap() error { return e.Err }
 func (e *Engine) Evaluate(ctx context.Context, obj map[string]any) ([]Finding, error) {
 	ref := RefOf(obj)
 	kq, ok := e.byKind[opKind{ref.GroupKind(), OpCreate}]
-	if !ok || e.excluded[ref.Namespace] {
+	if !ok || e.excludedRef(ref) {
 		return nil, nil
 	}
 	v, err := ast.InterfaceToValue(obj)
@@ -106,7 +106,7 @@ func (e *Engine) Evaluate(ctx context.Context, obj map[string]any) ([]Finding, e
 // OpDelete): only the rules that judge op are evaluated.
 func (e *Engine) EvaluateInput(ctx context.Context, ref ObjectRef, op string, input ast.Value) ([]Finding, error) {
 	kq, ok := e.byKind[opKind{ref.GroupKind(), op}]
-	if !ok || e.excluded[ref.Namespace] {
+	if !ok || e.excludedRef(ref) {
 		return nil, nil
 	}
 	return e.eval(ctx, kq, ref, input)
@@ -114,6 +114,16 @@ func (e *Engine) EvaluateInput(ctx context.Context, ref ObjectRef, op string, in
 
 // Excluded reports whether the namespace is left alone by every rule.
 func (e *Engine) Excluded(namespace string) bool { return e.excluded[namespace] }
+
+// excludedRef reports whether the object is left alone: it is in an excluded
+// namespace, or it is an excluded Namespace itself (as the API server sends a
+// Namespace's own name as the request namespace, and as generators skip it).
+func (e *Engine) excludedRef(ref ObjectRef) bool {
+	if ref.Kind == "Namespace" && ref.GroupKind().Group == "" {
+		return e.excluded[ref.Name]
+	}
+	return e.excluded[ref.Namespace]
+}
 
 // Mutation is a default that a rule says the object lacks: Value belongs at
 // Path when nothing is there. Applying it never overwrites a value (see
@@ -129,7 +139,7 @@ type Mutation struct {
 // Mutations returns the defaults the rules would add to a decoded object.
 func (e *Engine) Mutations(ctx context.Context, obj map[string]any) ([]Mutation, error) {
 	ref := RefOf(obj)
-	if _, ok := e.mutations[ref.GroupKind()]; !ok || e.excluded[ref.Namespace] {
+	if _, ok := e.mutations[ref.GroupKind()]; !ok || e.excludedRef(ref) {
 		return nil, nil
 	}
 	v, err := ast.InterfaceToValue(obj)
@@ -143,7 +153,7 @@ func (e *Engine) Mutations(ctx context.Context, obj map[string]any) ([]Mutation,
 // AdmissionReview around it).
 func (e *Engine) MutationsInput(ctx context.Context, ref ObjectRef, input ast.Value) ([]Mutation, error) {
 	kq, ok := e.mutations[ref.GroupKind()]
-	if !ok || e.excluded[ref.Namespace] {
+	if !ok || e.excludedRef(ref) {
 		return nil, nil
 	}
 	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))

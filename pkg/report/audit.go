@@ -46,7 +46,8 @@ type Totals struct {
 // ClusterScope is the namespace name totals use for cluster-scoped objects.
 const ClusterScope = "(cluster)"
 
-// ComputeTotals fills r.Audit.Totals (and Rules from rules) from the results.
+// ComputeTotals fills r.Audit.Totals (and r.Audit.Rules and r.Rules from
+// rules) from the results.
 func (r *Report) ComputeTotals(rules []*policy.Rule) {
 	if r.Audit == nil {
 		r.Audit = &Audit{}
@@ -82,6 +83,9 @@ func (r *Report) ComputeTotals(rules []*policy.Rule) {
 	}
 	r.Audit.Totals = t
 	r.Audit.Rules = info
+	if rules != nil {
+		r.Rules = rules
+	}
 }
 
 // Ranked returns the keys of m by count, largest first (then by name).
@@ -105,6 +109,8 @@ var auditOutputters = map[string]Outputter{
 	"markdown":     OutputterFunc(Markdown),
 	"html":         OutputterFunc(HTML),
 	"policyreport": OutputterFunc(PolicyReportYAML),
+	"sarif":        OutputterFunc(SARIF),
+	"table":        OutputterFunc(Table),
 }
 
 // AuditFormats lists the names accepted by ForAudit.

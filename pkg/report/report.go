@@ -23,6 +23,15 @@ type Report struct {
 	// Audit is set by `meshguard audit`: where the objects came from, when,
 	// and the totals (see audit.go).
 	Audit *Audit `json:"audit,omitempty"`
+
+	// Rules are the metadata of the rules that judged (the bundle and any
+	// --policies directories), for the formats that describe rules (sarif).
+	// The JSON report leaves them out: `meshguard policies list -o json`
+	// has them.
+	Rules []*policy.Rule `json:"-"`
+	// ToolVersion is the version of the binary that made the report, for
+	// the formats that name their tool (sarif); empty means unknown.
+	ToolVersion string `json:"-"`
 }
 
 // Bundle identifies the policies that made the decisions.
@@ -86,8 +95,13 @@ func (f OutputterFunc) Output(w io.Writer, r *Report) error { return f(w, r) }
 var _ Outputter = OutputterFunc(nil)
 
 var outputters = map[string]Outputter{
-	"text": OutputterFunc(Text),
-	"json": OutputterFunc(JSON),
+	"text":   OutputterFunc(Text),
+	"json":   OutputterFunc(JSON),
+	"table":  OutputterFunc(Table),
+	"junit":  OutputterFunc(JUnit),
+	"sarif":  OutputterFunc(SARIF),
+	"tap":    OutputterFunc(TAP),
+	"github": OutputterFunc(GitHub),
 }
 
 // Formats lists the names accepted by For.

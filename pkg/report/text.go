@@ -40,21 +40,26 @@ func Text(w io.Writer, r *Report) error {
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "error: %s\n", e.Error())
 	}
-	s := r.Summary
-	fmt.Fprintf(&b, "\n%d %s in %d %s: %d deny, %d warn", s.Objects, plural(s.Objects, "object"), s.Files, plural(s.Files, "file"), s.Deny, s.Warn)
-	if s.Audit > 0 {
-		fmt.Fprintf(&b, ", %d audit", s.Audit)
-	}
-	if s.Exempted > 0 {
-		fmt.Fprintf(&b, ", %d exempted", s.Exempted)
-	}
-	fmt.Fprintf(&b, ", %d %s", s.Errors, plural(s.Errors, "error"))
-	if s.Skipped > 0 {
-		fmt.Fprintf(&b, ", %d %s skipped (not Kubernetes objects; -o json lists them)", s.Skipped, plural(s.Skipped, "document"))
-	}
-	fmt.Fprintf(&b, " (bundle %s)\n", r.Bundle.Revision)
+	writeSummary(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSummary writes the closing line of the text and table formats.
+func writeSummary(b *strings.Builder, r *Report) {
+	s := r.Summary
+	fmt.Fprintf(b, "\n%d %s in %d %s: %d deny, %d warn", s.Objects, plural(s.Objects, "object"), s.Files, plural(s.Files, "file"), s.Deny, s.Warn)
+	if s.Audit > 0 {
+		fmt.Fprintf(b, ", %d audit", s.Audit)
+	}
+	if s.Exempted > 0 {
+		fmt.Fprintf(b, ", %d exempted", s.Exempted)
+	}
+	fmt.Fprintf(b, ", %d %s", s.Errors, plural(s.Errors, "error"))
+	if s.Skipped > 0 {
+		fmt.Fprintf(b, ", %d %s skipped (not Kubernetes objects; -o json lists them)", s.Skipped, plural(s.Skipped, "document"))
+	}
+	fmt.Fprintf(b, " (bundle %s)\n", r.Bundle.Revision)
 }
 
 func plural(n int, word string) string {

@@ -48,7 +48,7 @@ func TestLiveAudit(t *testing.T) {
 			rules = append(rules, f.Rule)
 		}
 	}
-	assert.ElementsMatch(t, []string{"ISTIO-MTLS-001", "ISTIO-TRAFFIC-001", "ISTIO-RES-001"}, rules, "page size 1 still sees every object")
+	assert.ElementsMatch(t, []string{"ISTIO-MTLS-001", "ISTIO-TRAFFIC-001", "ISTIO-RES-001", "ISTIO-INJ-004"}, rules, "page size 1 still sees every object")
 	assert.Equal(t, 4, r.Summary.Objects, "the three objects and the allow-nothing policy the defaults controller added")
 	assert.Equal(t, 1, r.Audit.Totals.ByRule["ISTIO-MTLS-001"])
 
@@ -59,7 +59,7 @@ func TestLiveAudit(t *testing.T) {
 	pr, err := c.Resource(policyReportsGVR).Namespace(ns).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{})
 	require.NoError(t, err)
 	results, _ := pr.Object["results"].([]any)
-	assert.Len(t, results, 3)
+	assert.Len(t, results, 4)
 
 	// Fix everything: the next apply removes the now stale report.
 	for _, gvr := range []schema.GroupVersionResource{peerAuthentications, virtualServices, deployments} {

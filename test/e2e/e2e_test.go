@@ -266,7 +266,8 @@ spec:
 	assert.Equal(t, "128Mi", ann["sidecar.istio.io/proxyMemory"])
 	assert.Equal(t, "1024Mi", ann["sidecar.istio.io/proxyMemoryLimit"])
 	assert.NotContains(t, ann, "sidecar.istio.io/proxyCPULimit", "no CPU limit unless configured")
-	assert.Equal(t, "ISTIO-RES-001", got.GetAnnotations()["meshguard.io/mutated"])
+	assert.Equal(t, `{"holdApplicationUntilProxyStarts":true}`, ann["proxy.istio.io/config"])
+	assert.Equal(t, "ISTIO-INJ-004,ISTIO-RES-001", got.GetAnnotations()["meshguard.io/mutated"])
 
 	// Outside the mesh, nothing is added.
 	plain := namespace(t, nil)

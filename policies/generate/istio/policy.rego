@@ -1,10 +1,10 @@
 # METADATA
 # title: Zero-trust defaults for Istio namespaces
 # description: |
-#   Every namespace enrolled in Istio (`istio-injection=enabled`, or an
-#   `istio.io/rev` label) gets a namespace-wide STRICT PeerAuthentication named
-#   `default` and an allow-nothing AuthorizationPolicy named `allow-nothing`
-#   (`spec: {}`), unless the user already has an equivalent: their own
+#   Every namespace enrolled in Istio (`istio-injection=enabled`, an
+#   `istio.io/rev` label, or `istio.io/dataplane-mode=ambient`) gets a
+#   namespace-wide STRICT PeerAuthentication named `default` and an
+#   allow-nothing AuthorizationPolicy named `allow-nothing` (`spec: {}`), unless the user already has an equivalent: their own
 #   namespace-wide STRICT PeerAuthentication, their own namespace-wide
 #   allow-nothing policy, or their own object with the same name (never
 #   overwritten). The objects returned are the desired managed defaults; the
@@ -13,7 +13,7 @@
 #   gets none (the engine checks that before this package runs).
 # custom:
 #   id: ISTIO-GEN-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   since: 2026.11.0
 package meshguard.generate.istio
 
@@ -26,26 +26,18 @@ _objects(kind) := object.get(data.inventory, ["objects", kind, _ns], {})
 
 _managed(o) if o.metadata.labels["app.kubernetes.io/managed-by"] == "meshguard"
 
-_namespace_wide(spec) if {
-	not istio.has_selector(spec)
-	not spec.targetRef
-	not spec.targetRefs
-}
-
+# The user's own equivalents count, with the same notion of "baseline
+# present" as ISTIO-MTLS-003 and ISTIO-AUTHZ-004 (lib/istio).
 _user_strict if {
 	some pa in _objects("PeerAuthentication.security.istio.io")
 	not _managed(pa)
-	_namespace_wide(object.get(pa, "spec", {}))
-	pa.spec.mtls.mode == "STRICT"
+	istio.strict_baseline(pa)
 }
 
 _user_allow_nothing if {
 	some ap in _objects("AuthorizationPolicy.security.istio.io")
 	not _managed(ap)
-	spec := object.get(ap, "spec", {})
-	_namespace_wide(spec)
-	object.get(spec, "action", "ALLOW") == "ALLOW"
-	count(object.get(spec, "rules", [])) == 0
+	istio.allow_nothing(ap)
 }
 
 _user_owns(kind, name) if not _managed(_objects(kind)[name])
@@ -56,7 +48,7 @@ generate contains {
 	"metadata": {"name": "default"},
 	"spec": {"mtls": {"mode": "STRICT"}},
 } if {
-	istio.namespace_injected(kube.obj)
+	istio.namespace_in_mesh(kube.obj)
 	not _user_strict
 	not _user_owns("PeerAuthentication.security.istio.io", "default")
 }
@@ -67,7 +59,7 @@ generate contains {
 	"metadata": {"name": "allow-nothing"},
 	"spec": {},
 } if {
-	istio.namespace_injected(kube.obj)
+	istio.namespace_in_mesh(kube.obj)
 	not _user_allow_nothing
 	not _user_owns("AuthorizationPolicy.security.istio.io", "allow-nothing")
 }

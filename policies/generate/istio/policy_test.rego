@@ -25,6 +25,12 @@ test_enrolled_namespace_gets_both if {
 	istio.generate == {_pa, _ap} with input as _ns({"istio.io/rev": "canary"})
 }
 
+# PeerAuthentication and AuthorizationPolicy apply to ambient workloads too.
+test_ambient_namespace_gets_both if {
+	istio.generate == {_pa, _ap} with input as _ns({"istio.io/dataplane-mode": "ambient"})
+	istio.generate == set() with input as _ns({"istio.io/dataplane-mode": "none"})
+}
+
 test_unenrolled_namespace_gets_nothing if {
 	istio.generate == set() with input as _ns({})
 	istio.generate == set() with input as _ns({"istio-injection": "disabled"})

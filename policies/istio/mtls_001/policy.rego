@@ -87,32 +87,12 @@ warn contains f if {
 	)
 }
 
-_peer_authentications := data.inventory.objects["PeerAuthentication.security.istio.io"]
+# A workload policy inherits from its namespace's policy first, then the
+# mesh-wide one; a namespace-wide policy from the mesh-wide one
+# (lib/istio resolves the modes, shared with ISTIO-MTLS-003).
+_inherited := istio.effective_namespace_mtls(kube.namespace) if istio.has_selector(_spec)
 
-# The namespace-wide policy of a namespace, when it sets a mode; the first by
-# name if there are several (Istio itself then uses the oldest).
-_namespace_mode(ns) := sort([[sprintf("PeerAuthentication %s/%s", [ns, n]), pa.spec.mtls.mode] |
-	some n, pa in _peer_authentications[ns]
-	not istio.has_selector(pa.spec)
-	pa.spec.mtls.mode
-	pa.spec.mtls.mode != "UNSET"
-])[0]
-
-# A workload policy inherits from its namespace's policy first.
-_inherited := _namespace_mode(kube.namespace) if istio.has_selector(_spec)
-
-_inherited := _root if {
-	istio.has_selector(_spec)
-	not _namespace_mode(kube.namespace)
-}
-
-_inherited := _root if not istio.has_selector(_spec)
-
-_root := _namespace_mode(istio.root_namespace)
-
-_root := ["Istio's default (no mesh-wide PeerAuthentication)", "PERMISSIVE"] if {
-	not _namespace_mode(istio.root_namespace)
-}
+_inherited := istio.mesh_mtls if not istio.has_selector(_spec)
 
 # Mutation (RULES.md): STRICT on a namespace-wide or mesh-wide policy that
 # sets no mode. An explicit mode, UNSET included, is the user's and is kept;

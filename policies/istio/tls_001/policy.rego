@@ -4,10 +4,12 @@
 #   An explicit client TLS setting overrides auto mTLS, so `tls.mode: DISABLE`
 #   on a DestinationRule for an in-mesh host sends plaintext inside the mesh.
 #   Checked at the top-level traffic policy, its port-level settings, and the
-#   same two places in every subset.
+#   same two places in every subset. When the host's namespace is STRICT by
+#   default (its namespace-wide PeerAuthentication, else the mesh-wide one),
+#   the finding names that policy: its servers refuse the plaintext requests.
 # custom:
 #   id: ISTIO-TLS-001
-#   version: 1.0.0
+#   version: 1.1.0
 #   severity: critical
 #   action: deny
 #   since: 2026.11.0
@@ -30,34 +32,24 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-# Every traffic policy of the rule with its path: top level and subsets.
-_policies contains [["spec", "trafficPolicy"], kube.obj.spec.trafficPolicy]
-
-_policies contains [["spec", "subsets", i, "trafficPolicy"], subset.trafficPolicy] if {
-	some i, subset in kube.obj.spec.subsets
-}
-
-# Every tls block with its path: the policy's own and its port-level ones.
-_tls contains [array.concat(p, ["tls"]), policy.tls] if {
-	some [p, policy] in _policies
-	policy.tls
-}
-
-_tls contains [array.concat(p, ["portLevelSettings", i, "tls"]), setting.tls] if {
-	some [p, policy] in _policies
-	some i, setting in policy.portLevelSettings
-	setting.tls
-}
-
 deny contains f if {
 	_applies
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
-	some [p, tls] in _tls
+	some [p, tls] in istio.destination_rule_tls
 	tls.mode == "DISABLE"
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh", [kube.namespace, kube.name, host]),
+		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh%s", [kube.namespace, kube.name, host, _strict_server(host)]),
 		array.concat(p, ["mode"]),
 	)
 }
+
+# Where the other objects say the host's namespace is STRICT, the plaintext
+# requests are refused, not merely unprotected: say so, naming the policy.
+_strict_server(host) := sprintf("; namespace %s is STRICT by default (%s), so its servers refuse these requests", [ns, decider]) if {
+	kube.inventory_known
+	ns := istio.host_namespace(host)
+	[decider, mode] := istio.effective_namespace_mtls(ns)
+	mode == "STRICT"
+} else := ""

@@ -168,3 +168,31 @@ test_deny_top_level_disable_engine_indexed if {
 	dr := _dr("networking.istio.io/v1", _host, {"trafficPolicy": _tls("DISABLE")})
 	tls_001.deny == {_f(_host, _top)} with input as dr with data.meshguard.engine.indexed as true
 }
+
+# --- the host's namespace is STRICT (cross-object) ------------------------------
+
+_strict_root := {"objects": {"PeerAuthentication.security.istio.io": {"istio-system": {"default": {
+	"apiVersion": "security.istio.io/v1",
+	"kind": "PeerAuthentication",
+	"metadata": {"name": "default", "namespace": "istio-system"},
+	"spec": {"mtls": {"mode": "STRICT"}},
+}}}}}
+
+test_deny_disable_to_strict_namespace_names_the_policy if {
+	strict := {"msg": sprintf("ISTIO-TLS-001: DestinationRule bookinfo/reviews disables TLS to in-mesh host %s, which sends plaintext inside the mesh; namespace bookinfo is STRICT by default (PeerAuthentication istio-system/default), so its servers refuse these requests", [_host]), "id": "ISTIO-TLS-001", "severity": "critical", "path": _top}
+	tls_001.deny == {strict} with input as _dr("networking.istio.io/v1", _host, {"trafficPolicy": _tls("DISABLE")}) with data.inventory as _strict_root
+	every host in ["reviews", "reviews.bookinfo", "reviews.bookinfo.svc", "*.bookinfo.svc.cluster.local"] {
+		count({f | some f in tls_001.deny; endswith(f.msg, "so its servers refuse these requests")}) == 1 with input as _dr("networking.istio.io/v1", host, {"trafficPolicy": _tls("DISABLE")}) with data.inventory as _strict_root
+	}
+}
+
+# A MESH_INTERNAL host names no namespace; without the inventory, or with a
+# PERMISSIVE namespace, the plain message.
+test_deny_disable_without_known_namespace_mode if {
+	se := object.union(_strict_root, _service_entries("MESH_INTERNAL"))
+	tls_001.deny == {_f("orders.db.internal.example", _top)} with input as _dr("networking.istio.io/v1", "orders.db.internal.example", {"trafficPolicy": _tls("DISABLE")}) with data.inventory as se
+	tls_001.deny == {_f(_host, _top)} with input as _dr("networking.istio.io/v1", _host, {"trafficPolicy": _tls("DISABLE")}) with data.inventory as _strict_root
+		with data.meshguard.engine.inventory as false
+	permissive := json.patch(_strict_root, [{"op": "replace", "path": "/objects/PeerAuthentication.security.istio.io/istio-system/default/spec/mtls/mode", "value": "PERMISSIVE"}])
+	tls_001.deny == {_f(_host, _top)} with input as _dr("networking.istio.io/v1", _host, {"trafficPolicy": _tls("DISABLE")}) with data.inventory as permissive
+}

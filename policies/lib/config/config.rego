@@ -9,11 +9,15 @@ package meshguard.lib.config
 # The defaults of each area are a separate rule, so that every rule family
 # can keep its parameters in its own file of this package (for example
 # linkerd.rego); keys are area names and must not repeat across files.
-defaults["istio"] := {
-	"rootNamespace": "istio-system",
-	"meshDomain": "cluster.local",
-	"publicGatewaySelectors": [{"istio": "ingressgateway"}],
-}
+# The Istio area is shared by several rule families: each adds its keys with
+# `istio[key] := value` in its own file of this package (see istio.rego).
+defaults["istio"] := istio
+
+istio["rootNamespace"] := "istio-system"
+
+istio["meshDomain"] := "cluster.local"
+
+istio["publicGatewaySelectors"] := [{"istio": "ingressgateway"}]
 
 defaults["route"] := {
 	"defaultTimeout": "15s",

@@ -12,11 +12,9 @@ test_params_are_defaults_without_user_config if {
 test_params_merge_user_config_deeply if {
 	params := config.params with data.meshguard.config as {"route": {"maxTimeout": "90s"}, "istio": {"rootNamespace": "mesh-root"}}
 	params.route == {"defaultTimeout": "15s", "maxTimeout": "90s"}
-	params.istio == {
-		"rootNamespace": "mesh-root",
-		"meshDomain": "cluster.local",
-		"publicGatewaySelectors": [{"istio": "ingressgateway"}],
-	}
+	params.istio == object.union(config.defaults.istio, {"rootNamespace": "mesh-root"})
+	params.istio.meshDomain == "cluster.local"
+	params.istio.publicGatewaySelectors == [{"istio": "ingressgateway"}]
 	params.retry == config.defaults.retry
 	params.sidecar == config.defaults.sidecar
 }
@@ -29,9 +27,17 @@ test_params_user_lists_replace_defaults if {
 }
 
 test_params_accept_new_keys if {
-	params := config.params with data.meshguard.config as {"istio": {"allowedEnvoyFilterNamespaces": ["istio-system"]}}
-	params.istio.allowedEnvoyFilterNamespaces == ["istio-system"]
+	params := config.params with data.meshguard.config as {"istio": {"allowedEnvoyFilterNamespaces": ["mesh-filters"]}}
+	params.istio.allowedEnvoyFilterNamespaces == ["mesh-filters"]
 	params.istio.rootNamespace == "istio-system"
+}
+
+# Rule families add Istio keys from their own files.
+test_istio_defaults_from_every_file if {
+	config.defaults.istio.rootNamespace == "istio-system"
+	config.defaults.istio.allowedEnvoyFilterNamespaces == []
+	config.defaults.istio.holdApplicationUntilProxyStarts == false
+	"s3.amazonaws.com" in config.defaults.istio.broadWildcardDomains
 }
 
 # The defaults the mutating webhook adds must satisfy the rules (RULES.md §0.6).

@@ -121,3 +121,125 @@ targets_public_gateway if {
 }
 
 targets_public_gateway if kube.obj.spec.targetRef.kind == "Gateway"
+
+# A Namespace object is in the mesh: enrolled for sidecar injection, or for
+# the ambient data plane (`istio.io/dataplane-mode: ambient`). PeerAuthentication
+# and AuthorizationPolicy apply in both, so the zero-trust baseline is owed by
+# both (ISTIO-MTLS-003, ISTIO-AUTHZ-004, the generated defaults).
+namespace_in_mesh(ns) if namespace_injected(ns)
+
+namespace_in_mesh(ns) if ns.metadata.labels["istio.io/dataplane-mode"] == "ambient"
+
+# A policy spec that applies to its whole namespace (mesh-wide in the root
+# namespace): no workload selector and no targetRef(s).
+namespace_wide(spec) if {
+	not has_selector(spec)
+	not spec.targetRef
+	not spec.targetRefs
+}
+
+# --- effective mTLS mode -----------------------------------------------------
+# Istio resolves a workload's mTLS mode workload policy -> namespace-wide
+# policy -> mesh-wide policy (root namespace), and with no policy anywhere
+# uses PERMISSIVE. A policy without a mode (or UNSET) passes to its parent.
+# Every rule that needs the mode a namespace gets asks these helpers, which
+# return [deciding object, mode].
+
+_peer_authentications := object.get(data.inventory, ["objects", "PeerAuthentication.security.istio.io"], {})
+
+# The mode set by the namespace-wide policy of a namespace (none when no such
+# policy sets one); the first by name if there are several (Istio itself then
+# uses the oldest).
+namespace_mtls(ns) := sort([[sprintf("PeerAuthentication %s/%s", [ns, n]), pa.spec.mtls.mode] |
+	some n, pa in object.get(_peer_authentications, ns, {})
+	namespace_wide(object.get(pa, "spec", {}))
+	pa.spec.mtls.mode
+	pa.spec.mtls.mode != "UNSET"
+])[0]
+
+# The mesh-wide mode: the root namespace's namespace-wide policy, else
+# Istio's default.
+mesh_mtls := namespace_mtls(root_namespace)
+
+mesh_mtls := ["Istio's default (no mesh-wide PeerAuthentication)", "PERMISSIVE"] if not namespace_mtls(root_namespace)
+
+# The mode every workload of a namespace gets unless a workload policy says
+# otherwise: its namespace-wide policy's, else the mesh-wide one.
+effective_namespace_mtls(ns) := namespace_mtls(ns)
+
+effective_namespace_mtls(ns) := mesh_mtls if not namespace_mtls(ns)
+
+# The namespace of a service host written as <name>.<namespace>,
+# <name>.<namespace>.svc or <name>.<namespace>.svc.<meshDomain> (the name may
+# be a wildcard), or as a short name, which Istio resolves in the namespace of
+# the object under judgement; undefined for other hosts.
+host_namespace(host) := kube.namespace if not contains(host, ".")
+
+host_namespace(host) := parts[1] if {
+	parts := split(host, ".")
+	count(parts) == 2
+}
+
+host_namespace(host) := parts[1] if {
+	parts := split(host, ".")
+	count(parts) == 3
+	parts[2] == "svc"
+}
+
+host_namespace(host) := parts[1] if {
+	suffix := sprintf(".svc.%s", [config.params.istio.meshDomain])
+	endswith(host, suffix)
+	parts := split(trim_suffix(host, suffix), ".")
+	count(parts) == 2
+}
+
+# --- namespace baselines -------------------------------------------------------
+
+# A PeerAuthentication that makes its namespace STRICT by itself.
+strict_baseline(pa) if {
+	namespace_wide(object.get(pa, "spec", {}))
+	pa.spec.mtls.mode == "STRICT"
+}
+
+# An allow-nothing AuthorizationPolicy: namespace-wide, action ALLOW (or
+# absent) and no rules, so every workload in scope has an ALLOW policy that
+# matches nothing and is deny-by-default.
+allow_nothing(ap) if {
+	spec := object.get(ap, "spec", {})
+	namespace_wide(spec)
+	object.get(spec, "action", "ALLOW") == "ALLOW"
+	count(object.get(spec, "rules", [])) == 0
+}
+
+# --- DestinationRule traffic policies -----------------------------------------
+
+# Every traffic policy of the DestinationRule under judgement with its path:
+# the top-level one and those of the subsets.
+destination_rule_policies contains [["spec", "trafficPolicy"], kube.obj.spec.trafficPolicy]
+
+destination_rule_policies contains [["spec", "subsets", i, "trafficPolicy"], subset.trafficPolicy] if {
+	some i, subset in kube.obj.spec.subsets
+}
+
+# Every client TLS block with its path: each policy's own and its port-level ones.
+destination_rule_tls contains [array.concat(p, ["tls"]), policy.tls] if {
+	some [p, policy] in destination_rule_policies
+	policy.tls
+}
+
+destination_rule_tls contains [array.concat(p, ["portLevelSettings", i, "tls"]), setting.tls] if {
+	some [p, policy] in destination_rule_policies
+	some i, setting in policy.portLevelSettings
+	setting.tls
+}
+
+# --- Gateways -------------------------------------------------------------------
+
+# The Gateway under judgement is internet-facing: its `spec.selector` holds
+# one of the configured public gateway label sets.
+public_gateway if {
+	some sel in config.params.istio.publicGatewaySelectors
+	every k, v in sel {
+		kube.obj.spec.selector[k] == v
+	}
+}

@@ -215,3 +215,71 @@ test_targets_public_gateway_selectors_override if {
 	not istio.targets_public_gateway with input as _ap({"selector": {"matchLabels": {"istio": "ingressgateway"}}})
 		with data.meshguard.config as cfg
 }
+
+# --- mesh membership, baselines, effective mTLS mode -------------------------
+
+test_namespace_in_mesh if {
+	istio.namespace_in_mesh(_ns({"istio-injection": "enabled"}))
+	istio.namespace_in_mesh(_ns({"istio.io/rev": "1-28"}))
+	istio.namespace_in_mesh(_ns({"istio.io/dataplane-mode": "ambient"}))
+	not istio.namespace_in_mesh(_ns({}))
+	not istio.namespace_in_mesh(_ns({"istio.io/dataplane-mode": "none"}))
+	not istio.namespace_in_mesh(_ns({"istio-injection": "disabled", "istio.io/rev": "1-28"}))
+}
+
+_pa(ns, name, spec) := {"kind": "PeerAuthentication", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+_pas(pas) := {"objects": {"PeerAuthentication.security.istio.io": pas}}
+
+test_effective_namespace_mtls if {
+	# No policy anywhere: Istio's PERMISSIVE.
+	istio.effective_namespace_mtls("shop") == ["Istio's default (no mesh-wide PeerAuthentication)", "PERMISSIVE"]
+
+	root := {"istio-system": {"default": _pa("istio-system", "default", {"mtls": {"mode": "STRICT"}})}}
+	istio.effective_namespace_mtls("shop") == ["PeerAuthentication istio-system/default", "STRICT"] with data.inventory as _pas(root)
+
+	# The namespace's own policy wins; UNSET and workload policies pass to the parent.
+	own := object.union(root, {"shop": {
+		"a-unset": _pa("shop", "a-unset", {"mtls": {"mode": "UNSET"}}),
+		"b-workload": _pa("shop", "b-workload", {"selector": {"matchLabels": {"app": "x"}}, "mtls": {"mode": "DISABLE"}}),
+		"c-permissive": _pa("shop", "c-permissive", {"mtls": {"mode": "PERMISSIVE"}}),
+	}})
+	istio.effective_namespace_mtls("shop") == ["PeerAuthentication shop/c-permissive", "PERMISSIVE"] with data.inventory as _pas(own)
+	istio.mesh_mtls == ["PeerAuthentication istio-system/default", "STRICT"] with data.inventory as _pas(own)
+}
+
+test_baselines if {
+	istio.strict_baseline(_pa("shop", "default", {"mtls": {"mode": "STRICT"}}))
+	istio.strict_baseline(_pa("shop", "default", {"selector": {"matchLabels": {}}, "mtls": {"mode": "STRICT"}}))
+	not istio.strict_baseline(_pa("shop", "default", {"mtls": {"mode": "PERMISSIVE"}}))
+	not istio.strict_baseline(_pa("shop", "default", {"selector": {"matchLabels": {"app": "x"}}, "mtls": {"mode": "STRICT"}}))
+	istio.allow_nothing(_ap({}))
+	istio.allow_nothing({"metadata": {"name": "p"}})
+	istio.allow_nothing(_ap({"action": "ALLOW", "rules": []}))
+	not istio.allow_nothing(_ap({"rules": [{}]}))
+	not istio.allow_nothing(_ap({"action": "DENY"}))
+	not istio.allow_nothing(_ap({"targetRefs": [{"kind": "Gateway", "name": "gw"}]}))
+	not istio.allow_nothing(_ap({"targetRef": {"kind": "Gateway", "name": "gw"}}))
+	not istio.allow_nothing(_ap({"selector": {"matchLabels": {"app": "x"}}}))
+}
+
+_gateway(selector) := {"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "g", "namespace": "n"}, "spec": {"selector": selector}}
+
+test_public_gateway if {
+	istio.public_gateway with input as _gateway({"istio": "ingressgateway"})
+	istio.public_gateway with input as _gateway({"istio": "ingressgateway", "app": "edge"})
+	not istio.public_gateway with input as _gateway({"istio": "eastwestgateway"})
+	not istio.public_gateway with input as _gateway({"app": "edge"})
+	istio.public_gateway with input as _gateway({"app": "edge"}) with data.meshguard.config as {"istio": {"publicGatewaySelectors": [{"app": "edge"}]}}
+}
+
+test_host_namespace if {
+	istio.host_namespace("reviews.bookinfo") == "bookinfo"
+	istio.host_namespace("reviews.bookinfo.svc") == "bookinfo"
+	istio.host_namespace("reviews.bookinfo.svc.cluster.local") == "bookinfo"
+	istio.host_namespace("*.bookinfo.svc.cluster.local") == "bookinfo"
+	istio.host_namespace("reviews") == "foo" with input as _ap({})
+	not istio.host_namespace("api.example.com")
+	not istio.host_namespace("a.b.c.svc.cluster.local")
+	not istio.host_namespace("reviews.bookinfo.svc.cluster.local") with data.meshguard.config as {"istio": {"meshDomain": "corp.local"}}
+}

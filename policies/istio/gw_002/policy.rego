@@ -1,0 +1,69 @@
+# METADATA
+# title: Gateway TLS version floor and ciphers
+# description: |
+#   TLS 1.0 and 1.1 and CBC or non-forward-secret cipher suites are
+#   deprecated; Istio's own API warns that versions below TLSV1_2 have serious
+#   security risks. A Gateway server whose `tls.minProtocolVersion` or
+#   `tls.maxProtocolVersion` is TLSV1_0 or TLSV1_1, or whose `tls.cipherSuites`
+#   lists a non-AEAD or non-forward-secret suite (`DES-CBC3-SHA`, `AES128-SHA`,
+#   `AES256-SHA`, `AES128-GCM-SHA256`, `AES256-GCM-SHA384`,
+#   `ECDHE-<ECDSA|RSA>-AES<128|256>-SHA`), is denied.
+# custom:
+#   id: ISTIO-GW-002
+#   version: 1.0.0
+#   severity: high
+#   action: deny
+#   since: 2026.12.0
+#   kinds:
+#   - group: networking.istio.io
+#     kind: Gateway
+#     versions: [v1alpha3, v1beta1, v1]
+#   remediation: |
+#     Set `tls.minProtocolVersion: TLSV1_2` (or TLSV1_3), leave
+#     `maxProtocolVersion` unset or at TLSV1_2 or above, and list only ECDHE
+#     suites with AES-GCM or ChaCha20-Poly1305 (or drop `cipherSuites` for
+#     Envoy's defaults).
+package meshguard.istio.gw_002
+
+import data.meshguard.lib.finding
+import data.meshguard.lib.kube
+
+# The object is of a kind in this package's METADATA. The engine evaluates a
+# package only for those kinds (kube.indexed); under conftest or opa eval,
+# where every package sees every object, the METADATA is read.
+_applies if kube.indexed
+
+else if kube.applies(rego.metadata.chain())
+
+_old_versions := {"TLSV1_0", "TLSV1_1"}
+
+_weak_suites := {"DES-CBC3-SHA", "AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384"}
+
+_weak_suite(suite) if suite in _weak_suites
+
+_weak_suite(suite) if regex.match(`^ECDHE-(ECDSA|RSA)-AES(128|256)-SHA$`, suite)
+
+deny contains f if {
+	_applies
+	some i, server in kube.obj.spec.servers
+	some field in ["minProtocolVersion", "maxProtocolVersion"]
+	version := server.tls[field]
+	version in _old_versions
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("Gateway %s/%s sets tls.%s %s on port %v, which allows TLS below 1.2; use TLSV1_2 or later", [kube.namespace, kube.name, field, version, server.port.number]),
+		["spec", "servers", i, "tls", field],
+	)
+}
+
+deny contains f if {
+	_applies
+	some i, server in kube.obj.spec.servers
+	some j, suite in server.tls.cipherSuites
+	_weak_suite(suite)
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("Gateway %s/%s allows cipher suite %s on port %v, which is not AEAD with forward secrecy; use ECDHE suites with AES-GCM or ChaCha20-Poly1305", [kube.namespace, kube.name, suite, server.port.number]),
+		["spec", "servers", i, "tls", "cipherSuites", j],
+	)
+}

@@ -1,0 +1,91 @@
+# METADATA
+# title: Gateway API helpers
+# description: |
+#   Route and Gateway facts shared by the Gateway API rules: which rules
+#   forward, how a parentRef names its parent, which listeners of a Gateway a
+#   route attaches to, and which Gateways are internet-facing.
+package meshguard.lib.gwapi
+
+import data.meshguard.lib.config
+
+group := "gateway.networking.k8s.io"
+
+# The route rules that forward to backends, with their indices: they have
+# backendRefs and no RequestRedirect filter.
+forwarding(spec) := {[i, rule] |
+	some i, rule in spec.rules
+	count(object.get(rule, "backendRefs", [])) > 0
+	not _redirects(rule)
+}
+
+_redirects(rule) if {
+	some f in rule.filters
+	f.type == "RequestRedirect"
+}
+
+# Every rule of the route redirects to https.
+redirects_to_https(route) if {
+	count(object.get(route, ["spec", "rules"], [])) > 0
+	every rule in route.spec.rules {
+		some f in rule.filters
+		f.type == "RequestRedirect"
+		f.requestRedirect.scheme == "https"
+	}
+}
+
+# The parent a parentRef names: [group, kind, namespace, name], with the
+# defaults (group gateway.networking.k8s.io, kind Gateway, the route's
+# namespace). The core group may be written "" or "core".
+parent(ref, route_ns) := [_ref_group(ref), object.get(ref, "kind", "Gateway"), object.get(ref, "namespace", route_ns), ref.name]
+
+_ref_group(ref) := "" if object.get(ref, "group", group) in {"", "core"}
+
+else := object.get(ref, "group", group)
+
+is_service(ref, route_ns) if {
+	[g, k, _, _] := parent(ref, route_ns)
+	g == ""
+	k == "Service"
+}
+
+# The Gateway a parentRef names, from the inventory.
+gateway(ref, route_ns) := gw if {
+	[g, k, ns, name] := parent(ref, route_ns)
+	g == group
+	k == "Gateway"
+	gw := data.inventory.objects["Gateway.gateway.networking.k8s.io"][ns][name]
+}
+
+# A Gateway of a class that is not in gwapi.internalGatewayClasses.
+public(gw) if not gw.spec.gatewayClassName in {c | some c in config.params.gwapi.internalGatewayClasses}
+
+# A parentRef of a route in route_ns attaches to the listener of the
+# Gateway gw: its sectionName and port, when set, name the listener, and the
+# listener admits routes from route_ns (allowedRoutes.namespaces: Same by
+# default, All, or a Selector, judged by the labels of the Namespace when it
+# is in the inventory and otherwise assumed to admit).
+attaches(ref, route_ns, gw, listener) if {
+	object.get(ref, "sectionName", listener.name) == listener.name
+	object.get(ref, "port", listener.port) == listener.port
+	_admits(listener, route_ns, gw.metadata.namespace)
+}
+
+_admits(listener, route_ns, gw_ns) if {
+	object.get(listener, ["allowedRoutes", "namespaces", "from"], "Same") == "Same"
+	route_ns == gw_ns
+}
+
+_admits(listener, _, _) if listener.allowedRoutes.namespaces.from == "All"
+
+_admits(listener, route_ns, _) if {
+	listener.allowedRoutes.namespaces.from == "Selector"
+	not data.inventory.namespaces[route_ns]
+}
+
+_admits(listener, route_ns, _) if {
+	listener.allowedRoutes.namespaces.from == "Selector"
+	labels := object.get(data.inventory.namespaces[route_ns], ["metadata", "labels"], {})
+	every k, v in object.get(listener, ["allowedRoutes", "namespaces", "selector", "matchLabels"], {}) {
+		labels[k] == v
+	}
+}
