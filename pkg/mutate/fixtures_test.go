@@ -55,10 +55,10 @@ func TestMutationIsIdempotentAndSatisfiesItsRules(t *testing.T) {
 	}
 	t.Logf("objects mutated by rule: %v; findings fixed: %v; objects cleaned: %v", st.mutatedBy, st.fixed, st.cleaned)
 	for _, id := range []string{"ISTIO-INJ-004", "ISTIO-MTLS-001", "ISTIO-RES-001", "ISTIO-TRAFFIC-001", "ISTIO-TRAFFIC-002",
-		"CONSUL-MESH-001", "CONSUL-RES-001", "CONSUL-TRAFFIC-001", "GWAPI-ROUTE-001", "GWAPI-ROUTE-003"} {
+		"CONSUL-MESH-001", "CONSUL-RES-001", "CONSUL-TRAFFIC-001", "GWAPI-ROUTE-001", "GWAPI-ROUTE-003", "LINKERD-RES-001"} {
 		assert.Positive(t, st.mutatedBy[id], "the fixtures exercise the mutations of %s", id)
 	}
-	for _, id := range []string{"ISTIO-INJ-004", "ISTIO-MTLS-001", "ISTIO-RES-001", "ISTIO-TRAFFIC-001", "CONSUL-RES-001", "GWAPI-ROUTE-001", "GWAPI-ROUTE-003"} {
+	for _, id := range []string{"ISTIO-INJ-004", "ISTIO-MTLS-001", "ISTIO-RES-001", "ISTIO-TRAFFIC-001", "CONSUL-RES-001", "GWAPI-ROUTE-001", "GWAPI-ROUTE-003", "LINKERD-RES-001"} {
 		assert.Positive(t, st.fixed[id], "the fixtures have findings of %s that its mutation fixes", id)
 		assert.Positive(t, st.cleaned[id], "the fixtures have objects that lack only %s's defaults", id)
 	}

@@ -11,6 +11,9 @@ package meshguard.lib.config
 #                                  skip-outbound-ports annotations may list (LINKERD-INJ-002)
 #   defaultOpaquePorts             the install's opaque ports (chart `proxy.opaquePorts`),
 #                                  which a pod's opaque-ports annotation replaces (LINKERD-INJ-003)
+#   proxyCPURequest, proxyMemoryRequest, proxyMemoryLimit
+#                                  the proxy resources the mutating webhook adds (LINKERD-RES-001);
+#                                  "" adds none
 defaults["linkerd"] := {
 	"namespace": "linkerd",
 	"allowedDefaultInboundPolicies": ["deny"],
@@ -18,4 +21,7 @@ defaults["linkerd"] := {
 	"proxyUID": 2102,
 	"allowedSkipPorts": [],
 	"defaultOpaquePorts": "25,587,3306,4444,5432,6379,9300,11211",
+	"proxyCPURequest": "100m",
+	"proxyMemoryRequest": "64Mi",
+	"proxyMemoryLimit": "256Mi",
 }

@@ -10,7 +10,10 @@
 #   proxy resource annotation a meshed workload or a Namespace sets must parse,
 #   stay within the `sidecar` bounds, and a limit must not be below its
 #   request; `proxy-cpu-ratio-limit` must be a number in (0, 1]: denied
-#   otherwise.
+#   otherwise. The mutating webhook adds `linkerd.proxyCPURequest`,
+#   `proxyMemoryRequest` and `proxyMemoryLimit` to the pod metadata of a
+#   meshed workload when neither it nor its (known) Namespace sets any proxy
+#   resource annotation and no proxy was injected yet.
 # custom:
 #   id: LINKERD-RES-001
 #   version: 1.0.0
@@ -187,4 +190,35 @@ _ratio(v) if {
 	n := to_number(v)
 	n > 0
 	n <= 1
+}
+
+# --- mutation ----------------------------------------------------------------------
+
+# Mutation: the default proxy resources, only when neither the pod nor its
+# Namespace sets any proxy resource annotation (a partial set stays warned or
+# denied: completing it could hide a mistake, and pod values would override
+# the Namespace's), the Namespace is known (without an inventory its
+# annotations cannot be seen), and no proxy container was injected yet.
+_default_params := {
+	"cpu": "proxyCPURequest",
+	"memory": "proxyMemoryRequest",
+	"memoryLimit": "proxyMemoryLimit",
+}
+
+_any_set if {
+	some key in _keys
+	linkerd.config(key)
+}
+
+_any_set if linkerd.config(_ratio_key)
+
+mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": sprintf("%v", [v])} if {
+	_applies
+	linkerd.workload_meshed
+	kube.inventory_known
+	not linkerd.has_proxy_container
+	not _any_set
+	some k, param in _default_params
+	v := config.params.linkerd[param]
+	not v in {"", null}
 }

@@ -97,3 +97,33 @@ test_deny_bad_cpu_ratio if {
 test_other_kinds_are_not_judged if {
 	res_001.deny == set() with input as {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {_k("cpu-request"): "lots"}}}
 }
+
+_defaults := {
+	{"path": _path(_k("cpu-request")), "value": "100m"},
+	{"path": _path(_k("memory-request")), "value": "64Mi"},
+	{"path": _path(_k("memory-limit")), "value": "256Mi"},
+}
+
+test_mutate_adds_the_defaults_to_meshed_workloads_that_set_none if {
+	res_001.mutate == _defaults with input as _meshed({})
+	res_001.mutate == _defaults with input as _deploy({}) with data.inventory as _inv({"linkerd.io/inject": "enabled"})
+	res_001.mutate == {{"path": ["metadata", "annotations", _k("cpu-request")], "value": "100m"}} with input as object.union(_injected_pod({}), {"metadata": {"annotations": {"linkerd.io/inject": "enabled"}}, "spec": {"containers": [{"name": "web"}]}})
+		with data.meshguard.config as {"linkerd": {"proxyMemoryRequest": "", "proxyMemoryLimit": ""}}
+}
+
+test_mutate_leaves_partial_sets_namespaces_injected_pods_and_unknown_namespaces if {
+	res_001.mutate == set() with input as _meshed({_k("cpu-request"): "100m"})
+	res_001.mutate == set() with input as _meshed({_k("cpu-ratio-limit"): "0.5"})
+	res_001.mutate == set() with input as _meshed({}) with data.inventory as _inv({_k("memory-limit"): "1Gi"})
+	res_001.mutate == set() with input as _injected_pod({}) with data.inventory as _inv({"linkerd.io/inject": "enabled"})
+	res_001.mutate == set() with input as _meshed({}) with data.meshguard.engine.inventory as false
+	res_001.mutate == set() with input as _deploy({})
+	res_001.mutate == set() with input as _ns({"linkerd.io/inject": "enabled"})
+}
+
+test_mutated_defaults_satisfy_the_rule if {
+	mutated := object.union(_meshed({}), {"spec": {"template": {"metadata": {"annotations": {k: v | some m in _defaults; k := m.path[4]; v := m.value}}}}})
+	res_001.warn == set() with input as mutated
+	res_001.deny == set() with input as mutated
+	res_001.mutate == set() with input as mutated
+}
