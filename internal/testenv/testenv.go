@@ -138,6 +138,24 @@ func CRDPaths() ([]string, error) {
 	}, nil
 }
 
+// irregularPlurals are the upstream resource names that the guess from the
+// kind gets wrong (consul-k8s control-plane/config/crd/bases).
+var irregularPlurals = map[schema.GroupKind]string{
+	{Group: "consul.hashicorp.com", Kind: "ServiceIntentions"}: "serviceintentions",
+	{Group: "consul.hashicorp.com", Kind: "ServiceDefaults"}:   "servicedefaults",
+	{Group: "consul.hashicorp.com", Kind: "ProxyDefaults"}:     "proxydefaults",
+	{Group: "consul.hashicorp.com", Kind: "Mesh"}:              "meshes",
+}
+
+// resource is the plural resource name of a kind, as upstream CRDs name it.
+func resource(group, kind string) string {
+	if r, ok := irregularPlurals[schema.GroupKind{Group: group, Kind: kind}]; ok {
+		return r
+	}
+	res, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
+	return res.Resource
+}
+
 // meshCRD is a schemaless CRD for a Linkerd or Consul kind the rules read:
 // enough for the API server to store and serve it.
 func meshCRD(group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
@@ -154,13 +172,13 @@ func ReportCRDs() []*apiextensionsv1.CustomResourceDefinition {
 }
 
 func schemalessCRD(scope apiextensionsv1.ResourceScope, group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
-	plural, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
+	plural := resource(group, kind)
 	preserve := true
 	crd := &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural.Resource + "." + group},
+		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
 			Group: group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural.Resource, Singular: strings.ToLower(kind)},
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural, Singular: strings.ToLower(kind)},
 			Scope: scope,
 		},
 	}
@@ -194,6 +212,8 @@ func MeshCRDs() []*apiextensionsv1.CustomResourceDefinition {
 		meshCRD("consul.hashicorp.com", "ServiceRouter", "v1alpha1"),
 		meshCRD("consul.hashicorp.com", "IngressGateway", "v1alpha1"),
 		meshCRD("consul.hashicorp.com", "TerminatingGateway", "v1alpha1"),
+		meshCRD("consul.hashicorp.com", "RouteRetryFilter", "v1alpha1"),
+		meshCRD("consul.hashicorp.com", "RouteTimeoutFilter", "v1alpha1"),
 	}
 }
 
@@ -211,11 +231,11 @@ func WebhookConfigurations(e *policy.Engine, namespace string) (*admissionregist
 	var order []key
 	for _, r := range e.Rules() {
 		for _, k := range r.Kinds {
-			res, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: k.Group, Kind: k.Kind})
-			kk := key{k.Group, res.Resource}
+			res := resource(k.Group, k.Kind)
+			kk := key{k.Group, res}
 			if validate[kk] == nil {
 				order = append(order, kk)
-				validate[kk] = &admissionregistrationv1.RuleWithOperations{Rule: admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res.Resource}}}
+				validate[kk] = &admissionregistrationv1.RuleWithOperations{Rule: admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res}}}
 			}
 			rule := validate[kk]
 			rule.APIVersions = appendMissing(rule.APIVersions, k.Versions...)
@@ -228,7 +248,7 @@ func WebhookConfigurations(e *policy.Engine, namespace string) (*admissionregist
 				if mutate[kk] == nil {
 					mutate[kk] = &admissionregistrationv1.RuleWithOperations{
 						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-						Rule:       admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res.Resource}},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res}},
 					}
 				}
 				mutate[kk].APIVersions = appendMissing(mutate[kk].APIVersions, k.Versions...)
