@@ -23,9 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -153,6 +151,11 @@ func CertManagerCRDPath() (string, error) {
 	return filepath.Join(dir, "deploy", "crds"), nil
 }
 
+// resource is the plural resource name of a kind, as its API serves it.
+func resource(group, kind string) string {
+	return policy.GroupKind{Group: group, Kind: kind}.Resource()
+}
+
 // meshCRD is a schemaless CRD for a Linkerd or Consul kind the rules read:
 // enough for the API server to store and serve it.
 func meshCRD(group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
@@ -169,13 +172,13 @@ func ReportCRDs() []*apiextensionsv1.CustomResourceDefinition {
 }
 
 func schemalessCRD(scope apiextensionsv1.ResourceScope, group, kind string, versions ...string) *apiextensionsv1.CustomResourceDefinition {
-	plural, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
+	plural := resource(group, kind)
 	preserve := true
 	crd := &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural.Resource + "." + group},
+		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
 			Group: group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural.Resource, Singular: strings.ToLower(kind)},
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural, Singular: strings.ToLower(kind)},
 			Scope: scope,
 		},
 	}
@@ -210,6 +213,8 @@ func MeshCRDs() []*apiextensionsv1.CustomResourceDefinition {
 		meshCRD("consul.hashicorp.com", "ServiceRouter", "v1alpha1"),
 		meshCRD("consul.hashicorp.com", "IngressGateway", "v1alpha1"),
 		meshCRD("consul.hashicorp.com", "TerminatingGateway", "v1alpha1"),
+		meshCRD("consul.hashicorp.com", "RouteRetryFilter", "v1alpha1"),
+		meshCRD("consul.hashicorp.com", "RouteTimeoutFilter", "v1alpha1"),
 	}
 }
 
@@ -227,11 +232,11 @@ func WebhookConfigurations(e *policy.Engine, namespace string) (*admissionregist
 	var order []key
 	for _, r := range e.Rules() {
 		for _, k := range r.Kinds {
-			res, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: k.Group, Kind: k.Kind})
-			kk := key{k.Group, res.Resource}
+			res := resource(k.Group, k.Kind)
+			kk := key{k.Group, res}
 			if validate[kk] == nil {
 				order = append(order, kk)
-				validate[kk] = &admissionregistrationv1.RuleWithOperations{Rule: admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res.Resource}}}
+				validate[kk] = &admissionregistrationv1.RuleWithOperations{Rule: admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res}}}
 			}
 			rule := validate[kk]
 			rule.APIVersions = appendMissing(rule.APIVersions, k.Versions...)
@@ -244,7 +249,7 @@ func WebhookConfigurations(e *policy.Engine, namespace string) (*admissionregist
 				if mutate[kk] == nil {
 					mutate[kk] = &admissionregistrationv1.RuleWithOperations{
 						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-						Rule:       admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res.Resource}},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{k.Group}, Resources: []string{res}},
 					}
 				}
 				mutate[kk].APIVersions = appendMissing(mutate[kk].APIVersions, k.Versions...)

@@ -25,9 +25,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshguard/meshguard/internal/testenv"
@@ -456,13 +454,11 @@ func TestRBACCoversTheBundleAndTheDefaultsController(t *testing.T) {
 	}
 	for _, r := range e.Rules() {
 		for _, k := range r.Kinds {
-			res, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: k.Group, Kind: k.Kind})
-			assert.True(t, allows(k.Group, res.Resource, readOnly...), "%s judges %s: the ClusterRole must allow get, list, watch", r.ID, k.GroupKind)
+			assert.True(t, allows(k.Group, k.Resource(), readOnly...), "%s judges %s: the ClusterRole must allow get, list, watch", r.ID, k.GroupKind)
 		}
 	}
 	for _, gvk := range defaults.Kinds {
-		res, _ := meta.UnsafeGuessKindToResource(gvk)
-		assert.True(t, allows(gvk.Group, res.Resource, "get", "list", "watch", "create", "update"),
+		assert.True(t, allows(gvk.Group, policy.GroupKind{Group: gvk.Group, Kind: gvk.Kind}.Resource(), "get", "list", "watch", "create", "update"),
 			"the defaults controller writes %s: add it to values.yaml defaults.kinds", gvk.GroupKind())
 	}
 }
