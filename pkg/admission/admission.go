@@ -56,6 +56,12 @@ type Options struct {
 	Engine func() *policy.Engine
 	// Namespaces keeps the request's Namespace in the inventory (optional).
 	Namespaces Namespaces
+	// InventoryStale says whether the inventory that cross-object rules read
+	// is stale (its watch of the API server broken for too long) and since
+	// when (optional: nil is never stale). A stale inventory still judges,
+	// from the last state it saw; the verdict then carries a warning and the
+	// decision log inventoryStale.
+	InventoryStale func() (stale bool, since time.Duration)
 	// Metrics records requests and findings (optional).
 	Metrics *Metrics
 	// Logger receives one decision line per request (never the object).
@@ -116,6 +122,7 @@ type decision struct {
 	mutated  []string
 	err      error
 	revision string
+	stale    bool // judged from a stale inventory
 }
 
 // request is a checked, decoded admission request.
@@ -280,6 +287,9 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 	}
 	d.findings = findings
 	var denies, warnings []string
+	if w := v.opts.staleWarning(d); w != "" {
+		warnings = append(warnings, w)
+	}
 	audit := map[string]string{}
 	for _, f := range findings {
 		line := f.Rule + ": " + f.Message
@@ -354,6 +364,7 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	if m.opts.Namespaces != nil && req.Namespace != "" {
 		m.opts.Namespaces.Ensure(ctx, req.Namespace)
 	}
+	m.opts.staleWarning(d) // the log says so; the validating webhook warns
 	out, applied, err := mutate.Object(ctx, engine, r.obj)
 	if err != nil {
 		return failed(d, deadline(ctx, err))
@@ -375,6 +386,23 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	d.rules = applied
 	d.mutated = applied
 	return admission.PatchResponseFromRaw(r.raw, mutated)
+}
+
+// StaleWarning begins the warning of a verdict given from a stale inventory.
+const StaleWarning = "meshguard: the inventory is stale"
+
+// staleWarning marks d as judged from a stale inventory and returns the
+// warning that says so ("" when the inventory is current).
+func (o *Options) staleWarning(d *decision) string {
+	if o.InventoryStale == nil {
+		return ""
+	}
+	stale, since := o.InventoryStale()
+	if !stale {
+		return ""
+	}
+	d.stale = true
+	return fmt.Sprintf("%s (its watch of the API server has been broken for %s): rules that read other objects (namespace labels, mesh-wide and namespace policies) judged from the last state it saw", StaleWarning, since.Round(time.Second))
 }
 
 func invalid(d *decision, err error) admission.Response {
@@ -430,6 +458,9 @@ func (o *Options) record(req admission.Request, d decision, start time.Time) {
 		"rules", d.rules,
 		"bundleRevision", d.revision,
 		"latency", latency.String(),
+	}
+	if d.stale {
+		kv = append(kv, "inventoryStale", true)
 	}
 	switch d.verdict {
 	case VerdictError:

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,15 +26,27 @@ import (
 // clusterInventory keeps the engine's inventory equal to the cluster's
 // Namespaces and mesh objects through informers, one change at a time.
 type clusterInventory struct {
-	engine  *policy.Engine
 	client  dynamic.Interface
 	log     logr.Logger
 	synced  atomic.Bool
 	kinds   []schema.GroupVersionResource
 	nsStore cache.Store
 
+	// emu guards engine and stores: handlers write to the engine under the
+	// read lock, adopt swaps it under the write lock.
+	emu    sync.RWMutex
+	engine *policy.Engine
+	stores []cache.Store
+
 	mu      sync.Mutex
 	fetched map[string]time.Time // namespaces fetched directly, to avoid refetching misses
+
+	// staleAfter is how long a watch may stay broken before the inventory
+	// counts as stale.
+	staleAfter time.Duration
+	wmu        sync.Mutex
+	broken     map[string]time.Time // resource path -> start of its watch's outage
+	now        func() time.Time
 }
 
 // watchedResources lists the served resources whose kinds the inventory
@@ -89,16 +102,101 @@ func hasVerbs(have metav1.Verbs, want ...string) bool {
 	return true
 }
 
-func newClusterInventory(cfg *rest.Config, engine *policy.Engine, log logr.Logger) (*clusterInventory, error) {
-	client, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+func newClusterInventory(cfg *rest.Config, engine *policy.Engine, staleAfter time.Duration, log logr.Logger) (*clusterInventory, error) {
 	kinds, err := watchedResources(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &clusterInventory{engine: engine, client: client, log: log, kinds: kinds, fetched: map[string]time.Time{}}, nil
+	c := &clusterInventory{engine: engine, log: log, kinds: kinds, fetched: map[string]time.Time{},
+		staleAfter: staleAfter, broken: map[string]time.Time{}, now: time.Now}
+	// Every successful LIST or WATCH of a resource ends its outage (the
+	// reflector's relist after the API server is back).
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return contactTracker{rt: rt, inv: c} })
+	if c.client, err = dynamic.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resourcePath is the collection path the informers list and watch.
+func resourcePath(gvr schema.GroupVersionResource) string {
+	if gvr.Group == "" {
+		return "/api/" + gvr.Version + "/" + gvr.Resource
+	}
+	return "/apis/" + gvr.Group + "/" + gvr.Version + "/" + gvr.Resource
+}
+
+type contactTracker struct {
+	rt  http.RoundTripper
+	inv *clusterInventory
+}
+
+func (t contactTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err == nil && req.Method == http.MethodGet && resp.StatusCode == http.StatusOK {
+		t.inv.contact(req.URL.Path)
+	}
+	return resp, err
+}
+
+func (c *clusterInventory) contact(path string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if since, ok := c.broken[path]; ok {
+		delete(c.broken, path)
+		c.log.Info("the inventory watch is back", "resource", path, "brokenFor", c.now().Sub(since).Round(time.Second).String())
+	}
+}
+
+func (c *clusterInventory) watchBroke(path string, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if _, ok := c.broken[path]; !ok {
+		c.broken[path] = c.now()
+		c.log.Info("the inventory watch broke: the cache keeps the last state it saw", "resource", path, "error", err.Error())
+	}
+}
+
+// Stale says whether the inventory is stale: the watch of some resource has
+// been broken (failed, and not listed or watched successfully since) for
+// longer than staleAfter. since is how long the oldest outage has lasted.
+func (c *clusterInventory) Stale() (stale bool, since time.Duration) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	now := c.now()
+	for _, t := range c.broken {
+		if d := now.Sub(t); d > since {
+			since = d
+		}
+	}
+	return since > c.staleAfter, since
+}
+
+// adopt makes e the engine the informers keep current, after filling its
+// inventory from their caches (a reloaded bundle starts empty). Events the
+// handlers have not delivered yet are applied to e afterwards; they are
+// idempotent, so e converges on the caches.
+func (c *clusterInventory) adopt(ctx context.Context, e *policy.Engine) error {
+	c.emu.Lock()
+	defer c.emu.Unlock()
+	for _, st := range c.stores {
+		for _, o := range st.List() {
+			u, ok := o.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			key, ok := inventory.KeyOf(policy.RefOf(u.Object))
+			if !ok {
+				continue
+			}
+			if err := e.PutInventory(ctx, key, u.Object); err != nil {
+				return fmt.Errorf("%s: %w", policy.RefOf(u.Object), err)
+			}
+		}
+	}
+	c.engine = e
+	return nil
 }
 
 // run starts the informers and returns once their caches have synced (or
@@ -106,9 +204,14 @@ func newClusterInventory(cfg *rest.Config, engine *policy.Engine, log logr.Logge
 func (c *clusterInventory) run(ctx context.Context) error {
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(c.client, 0)
 	var resources []string
+	var stores []cache.Store
 	for _, gvr := range c.kinds {
 		inf := factory.ForResource(gvr).Informer()
 		if err := inf.SetTransform(strip); err != nil {
+			return err
+		}
+		path := resourcePath(gvr)
+		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) { c.watchBroke(path, err) }); err != nil {
 			return err
 		}
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -122,7 +225,11 @@ func (c *clusterInventory) run(ctx context.Context) error {
 			c.nsStore = inf.GetStore()
 		}
 		resources = append(resources, gvr.String())
+		stores = append(stores, inf.GetStore())
 	}
+	c.emu.Lock()
+	c.stores = stores
+	c.emu.Unlock()
 	c.log.Info("watching the inventory", "resources", resources)
 	factory.Start(ctx.Done())
 	for gvr, ok := range factory.WaitForCacheSync(ctx.Done()) {
@@ -156,6 +263,8 @@ func (c *clusterInventory) put(ctx context.Context, o any) {
 	if !ok {
 		return
 	}
+	c.emu.RLock()
+	defer c.emu.RUnlock()
 	if err := c.engine.PutInventory(ctx, key, u.Object); err != nil {
 		c.log.Error(err, "updating the inventory", "object", policy.RefOf(u.Object).String())
 	}
@@ -173,6 +282,8 @@ func (c *clusterInventory) remove(ctx context.Context, o any) {
 	if !ok {
 		return
 	}
+	c.emu.RLock()
+	defer c.emu.RUnlock()
 	if err := c.engine.DeleteInventory(ctx, key); err != nil {
 		c.log.Error(err, "updating the inventory", "object", policy.RefOf(u.Object).String())
 	}
@@ -186,6 +297,9 @@ func (c *clusterInventory) Ensure(ctx context.Context, namespace string) {
 	}
 	if _, exists, _ := c.nsStore.GetByKey(namespace); exists {
 		return
+	}
+	if _, since := c.Stale(); since > 0 {
+		return // the API server is not reachable: no request waits for it
 	}
 	c.mu.Lock()
 	last, seen := c.fetched[namespace]

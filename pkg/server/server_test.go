@@ -53,7 +53,9 @@ func start(t *testing.T, opts server.Options, ca *testutil.CA) *running {
 		done:    make(chan error, 1),
 	}
 	opts.Host, opts.Port, opts.HealthAddr, opts.MetricsAddr = "127.0.0.1", port, r.health, r.metrics
-	opts.Logger = testr.New(t)
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = testr.New(t)
+	}
 	opts.ShutdownDelay = -1
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
