@@ -73,6 +73,11 @@ bench: build $(CONFTEST) ## engine benchmarks and meshguard check vs conftest on
 bench-webhook: build tools ## the webhook under load (vegeta, 32 concurrent, 60 s) beside opa run --server; DURATION=10s for a quick run
 	$(GO) run ./hack/bench-webhook
 
+SOAK_RATE ?= 1000
+.PHONY: soak
+soak: build ## 10 minutes at SOAK_RATE (1,000) reviews/s on loopback: fails on any error, RSS +10% over minute two, or goroutine growth (docs/reliability.md)
+	$(GO) run ./hack/bench-webhook -soak -rate $(SOAK_RATE)
+
 .PHONY: bench-audit
 bench-audit: build envtest-bins ## meshguard audit of 50,000 objects on a local API server: objects/s and peak RSS
 	$(GO) run ./hack/bench-audit
