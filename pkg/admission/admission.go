@@ -283,7 +283,7 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 	}
 	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, in)
 	if err != nil {
-		return failed(d, deadline(ctx, err))
+		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
 	}
 	d.findings = findings
 	var denies, warnings []string
@@ -367,7 +367,7 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	m.opts.staleWarning(d) // the log says so; the validating webhook warns
 	out, applied, err := mutate.Object(ctx, engine, r.obj)
 	if err != nil {
-		return failed(d, deadline(ctx, err))
+		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
 	}
 	if len(applied) == 0 {
 		d.verdict = VerdictAllowed
@@ -418,6 +418,76 @@ func deadline(ctx context.Context, err error) error {
 		return fmt.Errorf("the evaluation took longer than the deadline: %w", err)
 	}
 	return err
+}
+
+// redact takes the objects' string values out of an evaluation error: Rego
+// errors may quote the values a rule read (a conflict error quotes both), and
+// the error goes to the log and back to the API server. The object's own
+// coordinates (apiVersion, kind, name, namespace) are kept: the log names
+// them anyway. Values shorter than four characters are left, so that the
+// message stays readable.
+func redact(err error, objs ...map[string]any) error {
+	if err == nil {
+		return nil
+	}
+	keep := map[string]bool{}
+	var values []string
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		for _, k := range []string{"apiVersion", "kind"} {
+			if s, ok := o[k].(string); ok {
+				keep[s] = true
+			}
+		}
+		if md, ok := o["metadata"].(map[string]any); ok {
+			for _, k := range []string{"name", "namespace"} {
+				if s, ok := md[k].(string); ok {
+					keep[s] = true
+				}
+			}
+		}
+		values = collectStrings(o, values)
+	}
+	msg := err.Error()
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	changed := false
+	for _, v := range values {
+		if len(v) < 4 || keep[v] {
+			continue
+		}
+		forms := []string{v}
+		if q, err := json.Marshal(v); err == nil && string(q[1:len(q)-1]) != v {
+			forms = append(forms, string(q[1:len(q)-1]))
+		}
+		for _, f := range forms {
+			if strings.Contains(msg, f) {
+				msg = strings.ReplaceAll(msg, f, "[redacted]")
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return err
+	}
+	return errors.New(msg)
+}
+
+func collectStrings(v any, out []string) []string {
+	switch x := v.(type) {
+	case string:
+		return append(out, x)
+	case map[string]any:
+		for _, e := range x {
+			out = collectStrings(e, out)
+		}
+	case []any:
+		for _, e := range x {
+			out = collectStrings(e, out)
+		}
+	}
+	return out
 }
 
 func failed(d *decision, err error) admission.Response {
