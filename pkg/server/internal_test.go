@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,9 +24,10 @@ import (
 // ends the outage of that resource only.
 func TestInventoryStaleness(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	c := &clusterInventory{staleAfter: 30 * time.Second, broken: map[string]time.Time{}, now: func() time.Time { return now }, log: testr.New(t)}
 	ns := resourcePath(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
 	pa := resourcePath(schema.GroupVersionResource{Group: "security.istio.io", Version: "v1", Resource: "peerauthentications"})
+	c := &clusterInventory{staleAfter: 30 * time.Second, broken: map[string]time.Time{}, now: func() time.Time { return now }, log: testr.New(t),
+		tracked: map[string]bool{ns: true, pa: true}}
 	assert.Equal(t, "/api/v1/namespaces", ns)
 	assert.Equal(t, "/apis/security.istio.io/v1/peerauthentications", pa)
 
@@ -46,31 +48,47 @@ func TestInventoryStaleness(t *testing.T) {
 	assert.True(t, stale)
 	assert.Equal(t, 35*time.Second, since)
 
-	// The namespaces come back through the real transport wrapper; the
-	// other watch is still broken (25s: not stale any more).
+	// Through the real transport wrapper: a 503 on a tracked collection
+	// keeps its outage, a Namespace GET (not a collection) is not tracked,
+	// a successful WATCH ends the namespaces' outage only.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/fail") {
+		if r.URL.Query().Get("fail") != "" {
 			http.Error(w, "no", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("{}"))
 	}))
-	defer srv.Close()
 	client := &http.Client{Transport: contactTracker{rt: http.DefaultTransport, inv: c}}
-	resp, err := client.Get(srv.URL + pa + "/fail")
-	require.NoError(t, err)
-	resp.Body.Close()
-	resp, err = client.Get(srv.URL + ns + "?watch=true")
-	require.NoError(t, err)
-	resp.Body.Close()
+	get := func(url string) error {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		return err
+	}
+	require.NoError(t, get(srv.URL+pa+"?fail=1"))
+	require.NoError(t, get(srv.URL+ns+"/shop"))
+	require.NoError(t, get(srv.URL+ns+"?watch=true"))
 	stale, since = c.Stale()
 	assert.False(t, stale)
 	assert.Equal(t, 25*time.Second, since, "the PeerAuthentication watch is still broken")
-	resp, err = client.Get(srv.URL + pa)
-	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, get(srv.URL+pa))
 	_, since = c.Stale()
 	assert.Zero(t, since, "every watch is back")
+
+	// The API server gone: a refused connection starts an outage (the
+	// reflector retries those without calling its error handler).
+	srv.Close()
+	require.Error(t, get(srv.URL+ns+"?watch=true"))
+	now = now.Add(31 * time.Second)
+	stale, since = c.Stale()
+	assert.True(t, stale)
+	assert.Equal(t, 31*time.Second, since)
+	require.Error(t, get(srv.URL+ns+"/shop"))
+	c.wmu.Lock()
+	assert.Len(t, c.broken, 1, "only the tracked collections count")
+	c.wmu.Unlock()
 }
 
 // Reload Events land on the webhook's Pod (with its uid, read when

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -46,6 +48,7 @@ type clusterInventory struct {
 	staleAfter time.Duration
 	wmu        sync.Mutex
 	broken     map[string]time.Time // resource path -> start of its watch's outage
+	tracked    map[string]bool      // the collection paths the informers list and watch
 	now        func() time.Time
 }
 
@@ -108,7 +111,10 @@ func newClusterInventory(cfg *rest.Config, engine *policy.Engine, staleAfter tim
 		return nil, err
 	}
 	c := &clusterInventory{engine: engine, log: log, kinds: kinds, fetched: map[string]time.Time{},
-		staleAfter: staleAfter, broken: map[string]time.Time{}, now: time.Now}
+		staleAfter: staleAfter, broken: map[string]time.Time{}, now: time.Now, tracked: map[string]bool{}}
+	for _, gvr := range kinds {
+		c.tracked[resourcePath(gvr)] = true
+	}
 	// Every successful LIST or WATCH of a resource ends its outage (the
 	// reflector's relist after the API server is back).
 	cfg = rest.CopyConfig(cfg)
@@ -127,6 +133,11 @@ func resourcePath(gvr schema.GroupVersionResource) string {
 	return "/apis/" + gvr.Group + "/" + gvr.Version + "/" + gvr.Resource
 }
 
+// contactTracker watches the inventory's requests to the API server: a LIST
+// or WATCH of a tracked collection that fails (connection refused, 5xx) or
+// a watch stream that breaks starts that resource's outage; one that
+// succeeds ends it. The reflector's own error handler is not enough: it
+// retries a refused watch quietly, forever.
 type contactTracker struct {
 	rt  http.RoundTripper
 	inv *clusterInventory
@@ -134,10 +145,41 @@ type contactTracker struct {
 
 func (t contactTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
-	if err == nil && req.Method == http.MethodGet && resp.StatusCode == http.StatusOK {
-		t.inv.contact(req.URL.Path)
+	path := req.URL.Path
+	if req.Method != http.MethodGet || !t.inv.tracked[path] {
+		return resp, err
+	}
+	switch {
+	case err != nil:
+		if req.Context().Err() == nil {
+			t.inv.watchBroke(path, err)
+		}
+	case resp.StatusCode == http.StatusOK:
+		t.inv.contact(path)
+		if req.URL.Query().Get("watch") != "" {
+			resp.Body = &watchBody{ReadCloser: resp.Body, path: path, req: req, inv: t.inv}
+		}
+	case resp.StatusCode >= http.StatusInternalServerError:
+		t.inv.watchBroke(path, fmt.Errorf("%s", resp.Status))
 	}
 	return resp, err
+}
+
+// watchBody notices a watch stream that breaks (the API server gone), as
+// opposed to one that ends (io.EOF) or that the informer stops.
+type watchBody struct {
+	io.ReadCloser
+	path string
+	req  *http.Request
+	inv  *clusterInventory
+}
+
+func (b *watchBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.req.Context().Err() == nil {
+		b.inv.watchBroke(b.path, err)
+	}
+	return n, err
 }
 
 func (c *clusterInventory) contact(path string) {
