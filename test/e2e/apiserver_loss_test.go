@@ -57,6 +57,43 @@ type reviewResponse struct {
 	} `json:"status"`
 }
 
+// direct returns a function that sends one CREATE AdmissionReview in
+// namespace ns straight to the webhook of env over HTTPS (not through the
+// API server) and returns its answer.
+func direct(t *testing.T, env *testenv.Env, ns string) func(path, kind, group, object string) reviewResponse {
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(env.CAData()))
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return func(path, kind, group, object string) reviewResponse {
+		t.Helper()
+		body, err := json.Marshal(map[string]any{
+			"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+			"request": map[string]any{
+				"uid": "11111111-2222-3333-4444-555555555555", "operation": "CREATE", "namespace": ns, "name": "web",
+				"kind":   map[string]any{"group": group, "version": "v1", "kind": kind},
+				"object": json.RawMessage(object),
+			},
+		})
+		require.NoError(t, err)
+		resp, err := hc.Post("https://"+env.WebhookAddr+path, "application/json", bytes.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Response reviewResponse `json:"response"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out.Response
+	}
+}
+
+// meshedDeployment is a Deployment in ns; in a meshed namespace the
+// mutating webhook adds sidecar resources (a rule that reads the
+// namespace's labels from the inventory).
+func meshedDeployment(ns string) string {
+	return `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"` + ns + `"},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"web:1"}]}}}}`
+}
+
 // With the API server gone, the webhook keeps judging from its informer
 // cache: a Deployment in a namespace the cache knows as meshed still gets
 // its sidecar resources (a rule that reads the namespace's labels). Once the
@@ -103,31 +140,8 @@ func TestAPIServerLoss(t *testing.T) {
 	_, err = c.Resource(namespaces).Create(t.Context(), ns, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(own.CAData()))
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	send := func(path, kind, group, object string) reviewResponse {
-		t.Helper()
-		body, err := json.Marshal(map[string]any{
-			"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-			"request": map[string]any{
-				"uid": "11111111-2222-3333-4444-555555555555", "operation": "CREATE", "namespace": "meshed", "name": "web",
-				"kind":   map[string]any{"group": group, "version": "v1", "kind": kind},
-				"object": json.RawMessage(object),
-			},
-		})
-		require.NoError(t, err)
-		resp, err := hc.Post("https://"+own.WebhookAddr+path, "application/json", bytes.NewReader(body))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		var out struct {
-			Response reviewResponse `json:"response"`
-		}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		return out.Response
-	}
-	deployment := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"meshed"},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"web:1"}]}}}}`
+	send := direct(t, own, "meshed")
+	deployment := meshedDeployment("meshed")
 	permissive := `{"apiVersion":"security.istio.io/v1","kind":"PeerAuthentication","metadata":{"name":"default","namespace":"meshed"},"spec":{"mtls":{"mode":"PERMISSIVE"}}}`
 	meshedPatch := func() bool {
 		r := send(server.PathMutate, "Deployment", "apps", deployment)
