@@ -54,10 +54,11 @@ test-policies: $(OPA) ## Rego: opa fmt, opa check --strict, opa test with covera
 	$(OPA) test --coverage policies | $(GO) run ./hack/opacover -min 90
 
 .PHONY: lint
-lint: $(OPA) vulncheck ## go vet, gofmt and opa fmt must be clean, govulncheck must find nothing
+lint: $(OPA) ## go vet, gofmt and opa fmt must be clean, then govulncheck must find nothing (make vulncheck)
 	$(GO) vet -tags e2e ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); if [[ -n "$$out" ]]; then echo "gofmt would change: $$out"; exit 1; fi
 	@out=$$($(OPA) fmt --list policies); if [[ -n "$$out" ]]; then echo "opa fmt would change: $$out"; exit 1; fi
+	@$(MAKE) --no-print-directory vulncheck
 
 # govulncheck, pinned, against a vulnerability database built locally from
 # the OSV reports of the golang.org/x/vulndb module (served by the Go module
