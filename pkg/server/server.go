@@ -286,13 +286,6 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
-	interval := opts.ReloadInterval
-	if interval == 0 {
-		interval = 2 * time.Second
-	}
-	if interval > 0 && b.watched() {
-		wg.Go(func() { b.watch(ctx, interval) })
-	}
 	if inv != nil && (!opts.NoDefaults || opts.AuditInterval > 0) {
 		reloaded := make(chan struct{}, 1)
 		b.reloaded = reloaded
@@ -308,6 +301,15 @@ func Run(ctx context.Context, opts Options) error {
 				cancel()
 			}
 		})
+	}
+	// The watcher starts once the bundle is wired up (adopt, events,
+	// reloaded): it is the only goroutine that changes the bundle.
+	interval := opts.ReloadInterval
+	if interval == 0 {
+		interval = 2 * time.Second
+	}
+	if interval > 0 && b.watched() {
+		wg.Go(func() { b.watch(ctx, interval) })
 	}
 	wg.Go(func() {
 		if err := wh.Start(whCtx); err != nil {
