@@ -54,10 +54,40 @@ test-policies: $(OPA) ## Rego: opa fmt, opa check --strict, opa test with covera
 	$(OPA) test --coverage policies | $(GO) run ./hack/opacover -min 90
 
 .PHONY: lint
-lint: $(OPA) ## go vet, gofmt and opa fmt must be clean
+lint: $(OPA) ## go vet, gofmt and opa fmt must be clean, then govulncheck must find nothing (make vulncheck)
 	$(GO) vet -tags e2e ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); if [[ -n "$$out" ]]; then echo "gofmt would change: $$out"; exit 1; fi
 	@out=$$($(OPA) fmt --list policies); if [[ -n "$$out" ]]; then echo "opa fmt would change: $$out"; exit 1; fi
+	@$(MAKE) --no-print-directory vulncheck
+
+# govulncheck, pinned, against a vulnerability database built locally from
+# the OSV reports of the golang.org/x/vulndb module (served by the Go module
+# proxy like any module; the public database need not be reachable). The database is
+# as new as VULNDB_VERSION: bump it (go list -m golang.org/x/vulndb@latest)
+# to learn of newer reports.
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB_VERSION      := v0.0.0-20261105234957-e22db6528018
+GOVULNCHECK         := $(BIN)/govulncheck@$(GOVULNCHECK_VERSION)
+INDEXDB             := $(BIN)/indexdb@$(VULNDB_VERSION)
+VULNDB              := $(BIN)/vulndb/$(VULNDB_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(BIN)/.install $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	mv $(BIN)/.install/govulncheck $@
+
+$(INDEXDB):
+	GOBIN=$(BIN)/.install $(GO) install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	mv $(BIN)/.install/indexdb $@
+
+$(VULNDB)/index/db.json: | $(INDEXDB)
+	@src=$$(cd "$$(mktemp -d)" && $(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  if [[ -z "$$src" || ! -d "$$src/data/osv" ]]; then echo "vulncheck: no OSV reports in golang.org/x/vulndb@$(VULNDB_VERSION)"; exit 1; fi; \
+	  echo "vulncheck: building the database from $$(ls "$$src/data/osv" | wc -l) OSV reports of golang.org/x/vulndb@$(VULNDB_VERSION)"; \
+	  rm -rf $(VULNDB) && $(INDEXDB) -vulns "$$src/data/osv" -out $(VULNDB)
+
+.PHONY: vulncheck
+vulncheck: $(GOVULNCHECK) $(VULNDB)/index/db.json ## govulncheck ./... (pinned) against a database built from the golang.org/x/vulndb module (docs/reliability.md)
+	$(GOVULNCHECK) -db file://$(VULNDB) ./...
 
 .PHONY: fmt
 fmt: $(OPA) ## format Go and Rego
@@ -72,6 +102,11 @@ bench: build $(CONFTEST) ## engine benchmarks and meshguard check vs conftest on
 .PHONY: bench-webhook
 bench-webhook: build tools ## the webhook under load (vegeta, 32 concurrent, 60 s) beside opa run --server; DURATION=10s for a quick run
 	$(GO) run ./hack/bench-webhook
+
+SOAK_RATE ?= 1000
+.PHONY: soak
+soak: build ## 10 minutes at SOAK_RATE (1,000) reviews/s on loopback: fails on any error, RSS +10% over minute two, or goroutine growth (docs/reliability.md)
+	$(GO) run ./hack/bench-webhook -soak -rate $(SOAK_RATE)
 
 .PHONY: bench-audit
 bench-audit: build envtest-bins ## meshguard audit of 50,000 objects on a local API server: objects/s and peak RSS

@@ -10,11 +10,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,12 +30,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/meshguard/meshguard/internal/loadtest"
 	"github.com/meshguard/meshguard/internal/testutil"
-	"github.com/meshguard/meshguard/pkg/manifest"
 )
 
 func main() {
@@ -45,7 +40,13 @@ func main() {
 	concurrency := flag.Int("concurrency", 32, "concurrent requests (vegeta workers)")
 	skipOPA := flag.Bool("skip-opa", false, "measure only the webhook")
 	out := flag.String("out", "out/bench-webhook", "directory for logs and certificates")
+	soakMode := flag.Bool("soak", false, "soak instead: -rate reviews/s for -duration (default 10m) against the webhook only, sampling RSS and goroutines every -sample; fails on any error, RSS growth over 10% from the second sample, or goroutine growth")
+	rate := flag.Int("rate", 1000, "with -soak: reviews per second")
+	sample := flag.Duration("sample", time.Minute, "with -soak: how often /metrics is scraped")
 	flag.Parse()
+	if *soakMode && !flagSet("duration") {
+		*duration = 10 * time.Minute
+	}
 	if d := os.Getenv("DURATION"); d != "" {
 		v, err := time.ParseDuration(d)
 		if err != nil {
@@ -55,9 +56,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *duration, *concurrency, *skipOPA, *out); err != nil {
+	var err error
+	if *soakMode {
+		err = soak(ctx, *duration, *rate, *sample, *out)
+	} else {
+		err = run(ctx, *duration, *concurrency, *skipOPA, *out)
+	}
+	if err != nil {
 		fail(err)
 	}
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func fail(err error) {
@@ -87,7 +100,7 @@ func run(ctx context.Context, duration time.Duration, concurrency int, skipOPA b
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	reviews, err := buildReviews()
+	reviews, err := loadtest.Reviews(".")
 	if err != nil {
 		return err
 	}
@@ -193,133 +206,11 @@ func runtimeCPUs() int {
 	return strings.Count(string(b), "processor\t:")
 }
 
-type review struct {
-	body []byte
-	kind string
-}
-
-// buildReviews makes CREATE AdmissionReviews of every fixture object and
-// example, plus one ConfigMap and one Service (kinds no rule covers) for
-// every four covered objects.
-func buildReviews() ([]review, error) {
-	files, errs := manifest.Expand([]string{"test/policies", "examples"})
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %s", errs[0].File, errs[0].Message)
-	}
-	var out []review
-	var covered int
-	for _, f := range files {
-		if !strings.HasSuffix(f, ".yaml") || strings.HasSuffix(f, "expected.yaml") {
-			continue
-		}
-		file := manifest.ReadFile(f, nil)
-		for _, d := range file.Docs {
-			r, err := reviewOf(d.Object, len(out))
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %w", d.File, d.Line, err)
-			}
-			out = append(out, r)
-			covered++
-		}
-	}
-	for i := 0; i < covered/4; i++ {
-		cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": fmt.Sprintf("cm-%d", i), "namespace": "shop"}, "data": map[string]any{"key": strings.Repeat("v", 200)}}
-		svc := map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": fmt.Sprintf("svc-%d", i), "namespace": "shop"}, "spec": map[string]any{"ports": []any{map[string]any{"port": 80}}}}
-		for _, o := range []map[string]any{cm, svc} {
-			r, err := reviewOf(o, len(out))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-func reviewOf(obj map[string]any, n int) (review, error) {
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	group, version := "", apiVersion
-	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
-		group, version = apiVersion[:i], apiVersion[i+1:]
-	}
-	md, _ := obj["metadata"].(map[string]any)
-	ns, _ := md["namespace"].(string)
-	name, _ := md["name"].(string)
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return review{}, err
-	}
-	body, err := json.Marshal(map[string]any{
-		"apiVersion": "admission.k8s.io/v1",
-		"kind":       "AdmissionReview",
-		"request": map[string]any{
-			"uid":       fmt.Sprintf("00000000-0000-0000-0000-%012d", n),
-			"kind":      map[string]any{"group": group, "version": version, "kind": kind},
-			"resource":  map[string]any{"group": group, "version": version, "resource": strings.ToLower(kind) + "s"},
-			"namespace": ns,
-			"name":      name,
-			"operation": "CREATE",
-			"userInfo":  map[string]any{"username": "bench"},
-			"object":    json.RawMessage(raw),
-		},
-	})
-	return review{body: body, kind: kind}, err
-}
-
-func attack(ctx context.Context, name, url string, reviews []review, concurrency int, duration time.Duration, tlsc *tls.Config) result {
-	targets := make([]vegeta.Target, len(reviews))
-	header := http.Header{"Content-Type": []string{"application/json"}}
-	for i, r := range reviews {
-		targets[i] = vegeta.Target{Method: http.MethodPost, URL: url, Body: r.body, Header: header}
-	}
-	opts := []func(*vegeta.Attacker){
-		vegeta.Workers(uint64(concurrency)), vegeta.MaxWorkers(uint64(concurrency)),
-		vegeta.Connections(concurrency), vegeta.KeepAlive(true), vegeta.Timeout(10 * time.Second),
-	}
-	if tlsc != nil {
-		opts = append(opts, vegeta.TLSConfig(tlsc))
-	}
-	attacker := vegeta.NewAttacker(opts...)
-	var m vegeta.Metrics
-	res := result{name: name, statusCodes: map[string]int{}}
+func attack(ctx context.Context, name, url string, reviews []loadtest.Review, concurrency int, duration time.Duration, tlsc *tls.Config) result {
 	fmt.Printf("load: %s for %s ...\n", name, duration)
-	for r := range attacker.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, duration, name) {
-		m.Add(r)
-		if r.Error != "" || r.Code != http.StatusOK {
-			res.errors = append(res.errors, fmt.Sprintf("%d %s", r.Code, r.Error))
-			continue
-		}
-		var ar struct {
-			Response *struct {
-				Allowed bool `json:"allowed"`
-				UID     string
-				Status  *struct {
-					Code int `json:"code"`
-				} `json:"status"`
-			} `json:"response"`
-		}
-		if err := json.Unmarshal(r.Body, &ar); err != nil || ar.Response == nil {
-			res.errors = append(res.errors, "the answer is not an AdmissionReview response")
-			continue
-		}
-		if ar.Response.Allowed {
-			res.allowed++
-		} else if ar.Response.Status != nil && ar.Response.Status.Code == http.StatusForbidden {
-			res.denied++
-		} else {
-			res.errors = append(res.errors, fmt.Sprintf("not allowed and not a 403 denial: %s", first([]string{string(r.Body)}, 1)[0]))
-		}
-		if ctx.Err() != nil {
-			attacker.Stop()
-		}
-	}
-	m.Close()
-	res.requests = m.Requests
-	res.throughput = m.Throughput
-	res.p50, res.p99, res.p999 = m.Latencies.P50, m.Latencies.P99, m.Latencies.Quantile(0.999)
-	res.statusCodes = m.StatusCodes
-	return res
+	r := loadtest.Attack(ctx, loadtest.Options{Name: name, URL: url, Reviews: reviews, Workers: concurrency, Duration: duration, TLS: tlsc})
+	return result{name: name, requests: r.Requests, throughput: r.Throughput, p50: r.P50, p99: r.P99, p999: r.P999,
+		errors: r.Errors, denied: r.Denied, allowed: r.Allowed, statusCodes: r.StatusCodes}
 }
 
 type proc struct {
@@ -411,19 +302,7 @@ func peakRSS(pid int) int {
 	return 0
 }
 
-func scrape(url string) (map[string]*dto.MetricFamily, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, err
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(&buf)
-}
+func scrape(url string) (map[string]*dto.MetricFamily, error) { return loadtest.Scrape(url) }
 
 // histogramQuantile is the q-quantile of the validate webhook's request
 // duration between two scrapes (upper bound of the bucket it falls in,

@@ -50,6 +50,9 @@ type Options struct {
 	Server func(*server.Options)
 	// Logger receives the webhook's log.
 	Logger logr.Logger
+	// StopTimeout is how long a control-plane process may take to stop
+	// gracefully before it is killed (default 30s).
+	StopTimeout time.Duration
 }
 
 // Env is a running API server (and webhook).
@@ -60,6 +63,8 @@ type Env struct {
 	CertDir string
 	// WebhookAddr is the webhook's host:port.
 	WebhookAddr string
+	// HealthAddr serves the webhook's /healthz and /readyz.
+	HealthAddr string
 
 	env    *envtest.Environment
 	cancel context.CancelFunc
@@ -335,6 +340,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		},
 		ControlPlaneStopTimeout: 30 * time.Second,
 	}
+	if opts.StopTimeout > 0 {
+		te.ControlPlaneStopTimeout = opts.StopTimeout
+	}
 	var engine *policy.Engine
 	if opts.Webhook {
 		sopts := server.Options{}
@@ -379,7 +387,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		opts.Server(&sopts)
 	}
 	sopts.CertDir, sopts.Host, sopts.Port = wio.LocalServingCertDir, wio.LocalServingHost, wio.LocalServingPort
-	sopts.HealthAddr, sopts.MetricsAddr = health, "0"
+	sopts.HealthAddr = health
+	e.HealthAddr = health
+	if sopts.MetricsAddr == "" {
+		sopts.MetricsAddr = "0" // Options.Server may ask for metrics
+	}
 	sopts.ShutdownDelay = -1
 	sopts.RestConfig, sopts.Standalone, sopts.Logger = cfg, false, opts.Logger
 	sopts.LeaderElection, sopts.LeaderElectionNamespace = true, WebhookNamespace
@@ -433,6 +445,18 @@ func (e *Env) Stop() error {
 		errs = append(errs, fmt.Errorf("API server: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// StopAPIServer stops kube-apiserver only (etcd and the webhook go on), to
+// test what the webhook does without it; Stop still stops everything. An
+// API server that does not stop within Options.StopTimeout is killed, as in
+// a crash; that is not an error here.
+func (e *Env) StopAPIServer() error {
+	err := e.env.ControlPlane.APIServer.Stop()
+	if err != nil && strings.Contains(err.Error(), "timeout waiting for process") {
+		return nil // killed
+	}
+	return err
 }
 
 // CAData is the CA bundle that the webhook configurations trust.

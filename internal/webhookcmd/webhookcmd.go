@@ -113,6 +113,8 @@ renewed at two thirds of their lifetime.`,
 	f.StringArrayVar(&opts.Dirs, "policies", nil, "directory of extra Rego policies, beside the built-in bundle (repeatable)")
 	f.BoolVar(&opts.NoBuiltin, "no-builtin", false, "serve only the --policies directories, without the built-in bundle")
 	f.StringVar(&opts.ConfigFile, "config", "", "meshguard config file: thresholds, per-rule enforcement, excluded namespaces")
+	f.DurationVar(&opts.ReloadInterval, "policy-reload-interval", 2*time.Second, "check the --policies directories and --config this often and load changes without a restart (a change that does not load keeps the last good bundle serving); negative turns it off")
+	f.DurationVar(&opts.InventoryStaleAfter, "inventory-stale-after", 30*time.Second, "with a cluster: after a watch of the inventory has been broken this long, verdicts warn that cross-object rules judged a stale inventory")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to watch (default: in-cluster, then $KUBECONFIG)")
 	f.BoolVar(&opts.Standalone, "standalone", false, "serve without a cluster; rules that read other objects are off")
 	var defaults bool

@@ -52,6 +52,15 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, ":8081", o.HealthAddr)
 	assert.True(t, o.LeaderElection, "leader election is on by default")
 	assert.False(t, o.NoDefaults, "the defaults controller is on by default")
+	assert.Equal(t, 9*time.Second, o.EvalTimeout, "one second below the webhook configurations' timeoutSeconds (10)")
+	assert.Equal(t, 2*time.Second, o.ReloadInterval, "the policies are watched by default")
+	assert.Equal(t, 30*time.Second, o.InventoryStaleAfter)
+
+	o, err = parse(t, "--standalone", "--cert-dir", "/tls", "--policy-reload-interval", "-1s", "--inventory-stale-after", "5s", "--eval-timeout", "2s")
+	require.NoError(t, err)
+	assert.Negative(t, o.ReloadInterval)
+	assert.Equal(t, 5*time.Second, o.InventoryStaleAfter)
+	assert.Equal(t, 2*time.Second, o.EvalTimeout)
 
 	o, err = parse(t, "--standalone", "--cert-dir", "/tls", "--defaults=false", "--leader-elect=false", "--leader-election-namespace", "mg")
 	require.NoError(t, err)

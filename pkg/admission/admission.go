@@ -56,6 +56,12 @@ type Options struct {
 	Engine func() *policy.Engine
 	// Namespaces keeps the request's Namespace in the inventory (optional).
 	Namespaces Namespaces
+	// InventoryStale says whether the inventory that cross-object rules read
+	// is stale (its watch of the API server broken for too long) and since
+	// when (optional: nil is never stale). A stale inventory still judges,
+	// from the last state it saw; the verdict then carries a warning and the
+	// decision log inventoryStale.
+	InventoryStale func() (stale bool, since time.Duration)
 	// Metrics records requests and findings (optional).
 	Metrics *Metrics
 	// Logger receives one decision line per request (never the object).
@@ -116,6 +122,7 @@ type decision struct {
 	mutated  []string
 	err      error
 	revision string
+	stale    bool // judged from a stale inventory
 }
 
 // request is a checked, decoded admission request.
@@ -276,10 +283,13 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 	}
 	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, in)
 	if err != nil {
-		return failed(d, deadline(ctx, err))
+		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
 	}
 	d.findings = findings
 	var denies, warnings []string
+	if w := v.opts.staleWarning(d); w != "" {
+		warnings = append(warnings, w)
+	}
 	audit := map[string]string{}
 	for _, f := range findings {
 		line := f.Rule + ": " + f.Message
@@ -354,9 +364,10 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	if m.opts.Namespaces != nil && req.Namespace != "" {
 		m.opts.Namespaces.Ensure(ctx, req.Namespace)
 	}
+	m.opts.staleWarning(d) // the log says so; the validating webhook warns
 	out, applied, err := mutate.Object(ctx, engine, r.obj)
 	if err != nil {
-		return failed(d, deadline(ctx, err))
+		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
 	}
 	if len(applied) == 0 {
 		d.verdict = VerdictAllowed
@@ -377,6 +388,23 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	return admission.PatchResponseFromRaw(r.raw, mutated)
 }
 
+// StaleWarning begins the warning of a verdict given from a stale inventory.
+const StaleWarning = "meshguard: the inventory is stale"
+
+// staleWarning marks d as judged from a stale inventory and returns the
+// warning that says so ("" when the inventory is current).
+func (o *Options) staleWarning(d *decision) string {
+	if o.InventoryStale == nil {
+		return ""
+	}
+	stale, since := o.InventoryStale()
+	if !stale {
+		return ""
+	}
+	d.stale = true
+	return fmt.Sprintf("%s (its watch of the API server has been broken for %s): rules that read other objects (namespace labels, mesh-wide and namespace policies) judged from the last state it saw", StaleWarning, since.Round(time.Second))
+}
+
 func invalid(d *decision, err error) admission.Response {
 	d.verdict, d.err = VerdictInvalid, err
 	return admission.Errored(http.StatusBadRequest, err)
@@ -390,6 +418,76 @@ func deadline(ctx context.Context, err error) error {
 		return fmt.Errorf("the evaluation took longer than the deadline: %w", err)
 	}
 	return err
+}
+
+// redact takes the objects' string values out of an evaluation error: Rego
+// errors may quote the values a rule read (a conflict error quotes both), and
+// the error goes to the log and back to the API server. The object's own
+// coordinates (apiVersion, kind, name, namespace) are kept: the log names
+// them anyway. Values shorter than four characters are left, so that the
+// message stays readable.
+func redact(err error, objs ...map[string]any) error {
+	if err == nil {
+		return nil
+	}
+	keep := map[string]bool{}
+	var values []string
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		for _, k := range []string{"apiVersion", "kind"} {
+			if s, ok := o[k].(string); ok {
+				keep[s] = true
+			}
+		}
+		if md, ok := o["metadata"].(map[string]any); ok {
+			for _, k := range []string{"name", "namespace"} {
+				if s, ok := md[k].(string); ok {
+					keep[s] = true
+				}
+			}
+		}
+		values = collectStrings(o, values)
+	}
+	msg := err.Error()
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	changed := false
+	for _, v := range values {
+		if len(v) < 4 || keep[v] {
+			continue
+		}
+		forms := []string{v}
+		if q, err := json.Marshal(v); err == nil && string(q[1:len(q)-1]) != v {
+			forms = append(forms, string(q[1:len(q)-1]))
+		}
+		for _, f := range forms {
+			if strings.Contains(msg, f) {
+				msg = strings.ReplaceAll(msg, f, "[redacted]")
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return err
+	}
+	return errors.New(msg)
+}
+
+func collectStrings(v any, out []string) []string {
+	switch x := v.(type) {
+	case string:
+		return append(out, x)
+	case map[string]any:
+		for _, e := range x {
+			out = collectStrings(e, out)
+		}
+	case []any:
+		for _, e := range x {
+			out = collectStrings(e, out)
+		}
+	}
+	return out
 }
 
 func failed(d *decision, err error) admission.Response {
@@ -430,6 +528,9 @@ func (o *Options) record(req admission.Request, d decision, start time.Time) {
 		"rules", d.rules,
 		"bundleRevision", d.revision,
 		"latency", latency.String(),
+	}
+	if d.stale {
+		kv = append(kv, "inventoryStale", true)
 	}
 	switch d.verdict {
 	case VerdictError:

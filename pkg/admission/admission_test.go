@@ -13,6 +13,7 @@ import (
 	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -476,4 +477,40 @@ deny contains "slow" if count([x | some x in numbers.range(1, 100000000); x % 7 
 	assert.False(t, resp.Allowed)
 	assert.Equal(t, int32(http.StatusInternalServerError), resp.Result.Code)
 	assert.Contains(t, resp.Result.Message, "took longer than the deadline")
+}
+
+// With a stale inventory the verdict is still given (from the last state
+// seen) and says so: a warning on the validating answer, inventoryStale in
+// the decision log of both webhooks.
+func TestStaleInventoryIsSaid(t *testing.T) {
+	e := newEngine(t, policy.Options{})
+	var lines []string
+	log := funcr.NewJSON(func(obj string) { lines = append(lines, obj) }, funcr.Options{})
+	stale := false
+	opts := admission.Options{Engine: func() *policy.Engine { return e }, Logger: log,
+		InventoryStale: func() (bool, time.Duration) { return stale, 45 * time.Second }}
+	v, err := admission.NewValidator(opts)
+	require.NoError(t, err)
+	m, err := admission.NewMutator(opts)
+	require.NoError(t, err)
+	validate, mutate := &cradmission.Webhook{Handler: v}, &cradmission.Webhook{Handler: m}
+
+	resp := validate.Handle(t.Context(), review(admissionv1.Create, paKind, "shop", strictPA))
+	assert.True(t, resp.Allowed)
+	assert.Empty(t, resp.Warnings)
+	require.Len(t, lines, 1)
+	assert.NotContains(t, lines[0], "inventoryStale")
+
+	stale = true
+	resp = validate.Handle(t.Context(), review(admissionv1.Create, paKind, "shop", permissivePA))
+	assert.False(t, resp.Allowed, "still judged")
+	assert.Contains(t, resp.Result.Message, "ISTIO-MTLS-001")
+	require.Len(t, resp.Warnings, 1)
+	assert.True(t, strings.HasPrefix(resp.Warnings[0], admission.StaleWarning+" (its watch of the API server has been broken for 45s)"), resp.Warnings[0])
+	assert.Contains(t, lines[1], `"inventoryStale":true`)
+
+	mutate.Handle(t.Context(), review(admissionv1.Create, vsKind, "shop", `{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"x","namespace":"shop"},"spec":{"hosts":["r"],"http":[{"route":[{"destination":{"host":"r"}}]}]}}`))
+	require.Len(t, lines, 3)
+	assert.Contains(t, lines[2], `"webhook":"mutate"`)
+	assert.Contains(t, lines[2], `"inventoryStale":true`)
 }

@@ -15,6 +15,9 @@ type Metrics struct {
 	findings *prometheus.CounterVec
 	mutated  *prometheus.CounterVec
 	bundle   *prometheus.GaugeVec
+	// reloadErrors and reloadOK follow the webhook's policy reloads.
+	reloadErrors prometheus.Counter
+	reloadOK     prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -41,8 +44,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "meshguard_bundle_info",
 			Help: "The policy bundle being served (value 1, revision label).",
 		}, []string{"revision"}),
+		reloadErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "meshguard_bundle_reload_errors_total",
+			Help: "Policy reloads that failed (the last good bundle kept serving).",
+		}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "meshguard_bundle_last_reload_success",
+			Help: "1 when the last load of the policies succeeded, 0 when it failed and an older bundle serves.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.findings, m.mutated, m.bundle} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.findings, m.mutated, m.bundle, m.reloadErrors, m.reloadOK} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -54,6 +65,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 func (m *Metrics) SetBundle(revision string) {
 	m.bundle.Reset()
 	m.bundle.WithLabelValues(revision).Set(1)
+}
+
+// Reloaded records a load of the policies: ok false counts an error.
+func (m *Metrics) Reloaded(ok bool) {
+	if ok {
+		m.reloadOK.Set(1)
+		return
+	}
+	m.reloadErrors.Inc()
+	m.reloadOK.Set(0)
 }
 
 func (m *Metrics) observe(d decision, kind string, latency time.Duration) {

@@ -17,7 +17,9 @@ import (
 // never on the admission path. It has an engine of its own, so its
 // inventory snapshots never disturb the webhook's.
 type Periodic struct {
-	Engine   *policy.Engine
+	// Engine returns the engine of the next run: the webhook's reloads give
+	// the audit a new one with each new bundle.
+	Engine   func() *policy.Engine
 	Config   *rest.Config
 	Interval time.Duration
 	Log      logr.Logger
@@ -54,7 +56,7 @@ func (p *Periodic) Start(ctx context.Context) error {
 // Once runs one audit; errors are logged (the next run tries again).
 func (p *Periodic) Once(ctx context.Context) {
 	start := time.Now()
-	r, err := Live(ctx, p.Engine, p.Config, "in-cluster", Options{})
+	r, err := Live(ctx, p.Engine(), p.Config, "in-cluster", Options{})
 	if err != nil {
 		p.Log.Error(err, "audit failed")
 		return

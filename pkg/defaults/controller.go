@@ -21,8 +21,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/meshguard/meshguard/pkg/policy"
 )
@@ -32,7 +35,10 @@ type Reconciler struct {
 	Client client.Client
 	// Engine returns the engine to ask (the served bundle).
 	Engine func() *policy.Engine
-	Log    logr.Logger
+	// Reloaded, when not nil, is told of each new bundle: every Namespace is
+	// then reconciled again, so managed defaults follow changed templates.
+	Reloaded <-chan struct{}
+	Log      logr.Logger
 }
 
 // Reconcile creates the Namespace's missing defaults and updates managed
@@ -129,6 +135,38 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
 		b = b.Watches(u, toNamespace)
+	}
+	if r.Reloaded != nil {
+		events := make(chan event.GenericEvent)
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-r.Reloaded:
+					select {
+					case events <- event.GenericEvent{Object: &corev1.Namespace{}}:
+					case <-ctx.Done():
+						return nil
+					}
+				}
+			}
+		})); err != nil {
+			return err
+		}
+		all := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+			var list corev1.NamespaceList
+			if err := mgr.GetClient().List(ctx, &list); err != nil {
+				r.Log.Error(err, "listing the Namespaces to reconcile with the new bundle")
+				return nil
+			}
+			reqs := make([]reconcile.Request, 0, len(list.Items))
+			for _, ns := range list.Items {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: ns.Name}})
+			}
+			return reqs
+		})
+		b = b.WatchesRawSource(source.Channel(events, all))
 	}
 	return b.Complete(r)
 }

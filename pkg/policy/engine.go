@@ -335,13 +335,8 @@ func loadFSWith(fsys fs.FS, label string, tests bool) ([]*ast.Module, string, er
 		if err != nil {
 			return err
 		}
-		// A mounted ConfigMap keeps its files in a "..<timestamp>" directory
-		// that the visible names link to: load them once, through the links.
-		if d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "..") {
-			return fs.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".rego") || (!tests && strings.HasSuffix(p, "_test.rego")) {
-			return nil
+		if skip, err := skipEntry(p, d, tests); skip || err != nil {
+			return err
 		}
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
@@ -373,6 +368,61 @@ func loadFSWith(fsys fs.FS, label string, tests bool) ([]*ast.Module, string, er
 		}
 	}
 	return modules, rev, nil
+}
+
+// skipEntry says whether the walk of a policy directory passes over p: what
+// is not a .rego file (or is a test, unless tests), and the "..<timestamp>"
+// directories through which the kubelet swaps a ConfigMap volume (its files
+// are reached once, through the "..data" symlinks at the top).
+func skipEntry(p string, d fs.DirEntry, tests bool) (bool, error) {
+	if d.IsDir() {
+		if p != "." && strings.HasPrefix(d.Name(), "..") {
+			return true, fs.SkipDir
+		}
+		return true, nil
+	}
+	return !strings.HasSuffix(p, ".rego") || (!tests && strings.HasSuffix(p, "_test.rego")), nil
+}
+
+// Digest is a fingerprint of the policies New would load from dirs and of
+// the config file (when not ""): it changes when any of them changes, so a
+// watcher can tell when to reload. A file that cannot be read is an error
+// naming it.
+func Digest(dirs []string, configFile string) (string, error) {
+	h := sha256.New()
+	for _, dir := range dirs {
+		fsys := os.DirFS(dir)
+		err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if skip, err := skipEntry(p, d, false); skip || err != nil {
+				return err
+			}
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s/%s\x00%d\x00", dir, p, len(b))
+			h.Write(b)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("reading policies from %s: %w", dir, err)
+		}
+		if b, err := os.ReadFile(path.Join(dir, ".manifest")); err == nil {
+			h.Write(b)
+		}
+	}
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return "", fmt.Errorf("reading the config: %w", err)
+		}
+		fmt.Fprintf(h, "config\x00%d\x00", len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func capabilities() *ast.Capabilities {

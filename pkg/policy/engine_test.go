@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -575,4 +576,54 @@ func TestNoInventorySilencesInheritance(t *testing.T) {
 	fs, err = without.Evaluate(t.Context(), pa)
 	require.NoError(t, err)
 	assert.Empty(t, fs)
+}
+
+// configMapVolume lays dir out as the kubelet does for a ConfigMap volume:
+// the files in a "..<timestamp>" directory, a "..data" symlink to it and one
+// symlink per file through "..data"; update swaps "..data" atomically.
+func configMapVolume(t *testing.T, dir, stamp string, files map[string]string) {
+	t.Helper()
+	ts := filepath.Join(dir, "..2026_12_01_"+stamp)
+	require.NoError(t, os.MkdirAll(ts, 0o755))
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(ts, name), []byte(body), 0o600))
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			require.NoError(t, os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)))
+		}
+	}
+	tmp := filepath.Join(dir, "..data_tmp")
+	require.NoError(t, os.Symlink(filepath.Base(ts), tmp))
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, "..data")))
+}
+
+// A ConfigMap volume's files are loaded once (through the symlinks), not a
+// second time from the kubelet's timestamped directory, and Digest follows
+// the "..data" swap.
+func TestConfigMapVolumeLoadsOnceAndDigestFollowsTheSwap(t *testing.T) {
+	dir := t.TempDir()
+	configMapVolume(t, dir, "1", map[string]string{"policy.rego": teamRule})
+	e := newEngine(t, policy.Options{Dirs: []string{dir}, NoBuiltin: true})
+	assert.Len(t, e.Rules(), 1)
+
+	d1, err := policy.Digest([]string{dir}, "")
+	require.NoError(t, err)
+	again, err := policy.Digest([]string{dir}, "")
+	require.NoError(t, err)
+	assert.Equal(t, d1, again, "the digest is stable")
+
+	configMapVolume(t, dir, "2", map[string]string{"policy.rego": strings.Replace(teamRule, "no team label", "no team label at all", 1)})
+	d2, err := policy.Digest([]string{dir}, "")
+	require.NoError(t, err)
+	assert.NotEqual(t, d1, d2, "the swap of ..data changes the digest")
+
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("excludeNamespaces: [a]\n"), 0o600))
+	d3, err := policy.Digest([]string{dir}, cfg)
+	require.NoError(t, err)
+	assert.NotEqual(t, d2, d3, "the config file counts")
+
+	_, err = policy.Digest([]string{dir}, filepath.Join(dir, "missing.yaml"))
+	require.ErrorContains(t, err, "missing.yaml")
+	_, err = policy.Digest([]string{filepath.Join(dir, "gone")}, "")
+	require.ErrorContains(t, err, "gone")
 }

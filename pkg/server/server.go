@@ -34,7 +34,6 @@ import (
 	"github.com/meshguard/meshguard/pkg/audit"
 	"github.com/meshguard/meshguard/pkg/certs"
 	"github.com/meshguard/meshguard/pkg/defaults"
-	"github.com/meshguard/meshguard/pkg/policy"
 )
 
 // Paths of the webhook endpoints.
@@ -59,6 +58,15 @@ type Options struct {
 	NoBuiltin bool
 	// ConfigFile is the meshguard config (thresholds, enforcement, exclusions).
 	ConfigFile string
+	// ReloadInterval is how often Dirs and ConfigFile are checked for
+	// changes, which are then loaded without a restart (default 2s;
+	// negative: never). A change that does not load is reported (log,
+	// meshguard_bundle_reload_errors_total, an Event on the webhook's Pod)
+	// and the last good bundle keeps serving.
+	ReloadInterval time.Duration
+	// InventoryStaleAfter is how long a watch of the inventory may stay
+	// broken before verdicts say the inventory is stale (default 30s).
+	InventoryStaleAfter time.Duration
 	// RestConfig reaches the cluster whose Namespaces and mesh objects form the
 	// inventory. Required unless Standalone.
 	RestConfig *rest.Config
@@ -170,19 +178,6 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log := opts.Logger
 
-	var cfg *policy.Config
-	if opts.ConfigFile != "" {
-		var err error
-		if cfg, err = policy.LoadConfig(opts.ConfigFile); err != nil {
-			return err
-		}
-	}
-	engine, err := policy.New(ctx, policy.Options{Dirs: opts.Dirs, NoBuiltin: opts.NoBuiltin, Config: cfg, NoInventory: opts.Standalone})
-	if err != nil {
-		return err
-	}
-	log.Info("policy bundle loaded", "bundleRevision", engine.Revision(), "rules", len(engine.Rules()))
-
 	// Go runtime and process metrics come from controller-runtime's registry,
 	// which /metrics serves beside this one.
 	reg := prometheus.NewRegistry()
@@ -190,7 +185,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	metrics.SetBundle(engine.Revision())
+	b := &bundle{opts: opts, audit: !opts.Standalone && opts.AuditInterval > 0, log: log.WithName("bundle"), metrics: metrics}
+	if err := b.load(ctx); err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -202,7 +200,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	hopts := admission.Options{
-		Engine:      func() *policy.Engine { return engine },
+		Engine:      b.engine.Load,
 		Metrics:     metrics,
 		Logger:      log.WithName("decision"),
 		EvalTimeout: opts.EvalTimeout,
@@ -211,10 +209,28 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Standalone {
 		log.Info("standalone: no cluster, so rules that judge an object by other objects (namespace labels, inherited mTLS modes) are off")
 	} else {
-		if inv, err = newClusterInventory(opts.RestConfig, engine, log.WithName("inventory")); err != nil {
+		staleAfter := opts.InventoryStaleAfter
+		if staleAfter <= 0 {
+			staleAfter = 30 * time.Second
+		}
+		if inv, err = newClusterInventory(opts.RestConfig, b.engine.Load(), staleAfter, log.WithName("inventory")); err != nil {
 			return fmt.Errorf("watching the cluster: %w", err)
 		}
 		hopts.Namespaces = inv
+		hopts.InventoryStale = inv.Stale
+		b.adopt = inv.adopt
+		b.events = newEventSink(ctx, opts.RestConfig, log.WithName("events"))
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "meshguard_inventory_stale",
+			Help: "1 when a watch of the inventory has been broken longer than --inventory-stale-after: cross-object rules judge from the last state seen.",
+		}, func() float64 {
+			if stale, _ := inv.Stale(); stale {
+				return 1
+			}
+			return 0
+		})); err != nil {
+			return err
+		}
 	}
 	validator, err := admission.NewValidator(hopts)
 	if err != nil {
@@ -312,7 +328,9 @@ func Run(ctx context.Context, opts Options) error {
 		})
 	}
 	if inv != nil && (!opts.NoDefaults || opts.AuditInterval > 0) {
-		mgr, err := clusterManager(ctx, opts, engine, reg, log)
+		reloaded := make(chan struct{}, 1)
+		b.reloaded = reloaded
+		mgr, err := clusterManager(ctx, opts, b, reloaded, reg, log)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -324,6 +342,15 @@ func Run(ctx context.Context, opts Options) error {
 				cancel()
 			}
 		})
+	}
+	// The watcher starts once the bundle is wired up (adopt, events,
+	// reloaded): it is the only goroutine that changes the bundle.
+	interval := opts.ReloadInterval
+	if interval == 0 {
+		interval = 2 * time.Second
+	}
+	if interval > 0 && b.watched() {
+		wg.Go(func() { b.watch(ctx, interval) })
 	}
 	wg.Go(func() {
 		if err := wh.Start(whCtx); err != nil {
@@ -344,7 +371,7 @@ func Run(ctx context.Context, opts Options) error {
 
 // clusterManager runs, leader-elected and never on the admission path, the
 // defaults controller and the periodic audit in a controller-runtime manager.
-func clusterManager(ctx context.Context, opts Options, engine *policy.Engine, reg prometheus.Registerer, log logr.Logger) (ctrl.Manager, error) {
+func clusterManager(ctx context.Context, opts Options, b *bundle, reloaded <-chan struct{}, reg prometheus.Registerer, log logr.Logger) (ctrl.Manager, error) {
 	ns := opts.LeaderElectionNamespace
 	if ns == "" {
 		ns = os.Getenv("POD_NAMESPACE")
@@ -364,30 +391,20 @@ func clusterManager(ctx context.Context, opts Options, engine *policy.Engine, re
 		return nil, err
 	}
 	if !opts.NoDefaults {
-		r := &defaults.Reconciler{Client: mgr.GetClient(), Engine: func() *policy.Engine { return engine }, Log: log.WithName("defaults")}
+		r := &defaults.Reconciler{Client: mgr.GetClient(), Engine: b.engine.Load, Reloaded: reloaded, Log: log.WithName("defaults")}
 		if err := r.SetupWithManager(mgr); err != nil {
 			return nil, err
 		}
 	}
 	if opts.AuditInterval > 0 {
-		var cfg *policy.Config
-		if opts.ConfigFile != "" {
-			if cfg, err = policy.LoadConfig(opts.ConfigFile); err != nil {
-				return nil, err
-			}
-		}
-		// The audit has an engine of its own: its inventory snapshots never
-		// disturb the webhook's.
-		ae, err := policy.New(ctx, policy.Options{Dirs: opts.Dirs, NoBuiltin: opts.NoBuiltin, Config: cfg})
-		if err != nil {
-			return nil, err
-		}
 		gauge, err := audit.NewFindingsGauge(reg)
 		if err != nil {
 			return nil, err
 		}
 		_, reportsErr := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: "wgpolicyk8s.io", Kind: "PolicyReport"}, "v1alpha2")
-		p := &audit.Periodic{Engine: ae, Config: opts.RestConfig, Interval: opts.AuditInterval, Log: log.WithName("audit"), Findings: gauge, Apply: reportsErr == nil}
+		// The audit has an engine of its own (the bundle's second one): its
+		// inventory snapshots never disturb the webhook's.
+		p := &audit.Periodic{Engine: b.auditEngine.Load, Config: opts.RestConfig, Interval: opts.AuditInterval, Log: log.WithName("audit"), Findings: gauge, Apply: reportsErr == nil}
 		if reportsErr != nil {
 			log.Info("the wgpolicyk8s.io PolicyReport CRD is not served: the periodic audit keeps only the meshguard_audit_findings metric")
 		}

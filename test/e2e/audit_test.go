@@ -91,7 +91,7 @@ func TestPeriodicAudit(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	gauge, err := audit.NewFindingsGauge(reg)
 	require.NoError(t, err)
-	p := &audit.Periodic{Engine: e, Config: env.Config, Interval: time.Hour, Log: logr.Discard(), Findings: gauge, Apply: true}
+	p := &audit.Periodic{Engine: func() *policy.Engine { return e }, Config: env.Config, Interval: time.Hour, Log: logr.Discard(), Findings: gauge, Apply: true}
 	p.Once(t.Context())
 	assert.InDelta(t, 1, testutil.ToFloat64(gauge.WithLabelValues("ISTIO-MTLS-001", ns, "critical", "deny")), 0)
 	c, _ := client(t)
