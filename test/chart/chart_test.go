@@ -352,6 +352,11 @@ func verbsOf(rules []rbacv1.PolicyRule) map[string][]string {
 
 var readOnly = []string{"get", "list", "watch"}
 
+// allowedVerbs is every verb the chart may grant at all (issue: RBAC checked
+// against an allow-list); which resource gets which write is pinned exactly
+// in TestRBACIsLeastPrivilege.
+var allowedVerbs = []string{"get", "list", "watch", "create", "update", "delete"}
+
 func TestRBACIsLeastPrivilege(t *testing.T) {
 	for name, tc := range map[string]struct {
 		values string
@@ -366,7 +371,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 				"wgpolicyk8s.io/policyreports":            {"get", "list", "create", "update", "delete"},
 				"wgpolicyk8s.io/clusterpolicyreports":     {"get", "list", "create", "update", "delete"},
 			},
-			roleWrites: map[string][]string{"coordination.k8s.io/leases": {"get", "create", "update"}},
+			roleWrites: map[string][]string{"coordination.k8s.io/leases": {"get", "create", "update"}, "/events": {"create"}},
 		},
 		"self-signed, no defaults, no audit": {
 			values: "certManager: {enabled: false}\ndefaults: {enabled: false}\nauditInterval: 0s\n",
@@ -376,6 +381,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 			},
 			roleWrites: map[string][]string{
 				"coordination.k8s.io/leases":       {"get", "create", "update"},
+				"/events":                          {"create"},
 				"/secrets":                         {"create"},
 				"/secrets [meshguard-webhook-tls]": {"get", "update"},
 			},
@@ -389,6 +395,13 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 			for _, r := range append(slices.Clone(cr.Rules), role.Rules...) {
 				assert.NotContains(t, r.Verbs, "*", "no wildcard verbs")
 				assert.NotContains(t, r.APIGroups, "*", "no wildcard API groups")
+				if slices.Contains(r.Resources, "*") {
+					assert.True(t, isReadOnly(r.Verbs), "wildcard resources are for reading the mesh API groups only: %v", r)
+					assert.NotContains(t, r.APIGroups, "", "no wildcard over the core group (Secrets)")
+				}
+				for _, v := range r.Verbs {
+					assert.Contains(t, allowedVerbs, v, "verb %q on %v is not on the allow-list (never patch, escalate, bind, impersonate, deletecollection)", v, r.Resources)
+				}
 			}
 			writes := func(rules []rbacv1.PolicyRule) map[string][]string {
 				out := map[string][]string{}
