@@ -2,6 +2,8 @@ module github.com/meshguard/meshguard
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/cert-manager/cert-manager v1.21.2
 	github.com/open-policy-agent/opa v1.22.2

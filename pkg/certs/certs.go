@@ -28,6 +28,7 @@ import (
 
 	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -471,54 +472,68 @@ func (p *Provisioner) write(b *bundle) error {
 func (p *Provisioner) inject(ctx context.Context, caBundle []byte) error {
 	ar := p.opts.Client.AdmissionregistrationV1()
 	if name := p.opts.ValidatingWebhookConfiguration; name != "" {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			c, err := ar.ValidatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
+		vwc := ar.ValidatingWebhookConfigurations()
+		err := p.setCABundle(ctx, "ValidatingWebhookConfiguration", name, caBundle, func() ([]*admissionregistrationv1.WebhookClientConfig, func() error, error) {
+			c, err := vwc.Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			changed := false
+			ccs := make([]*admissionregistrationv1.WebhookClientConfig, len(c.Webhooks))
 			for i := range c.Webhooks {
-				if !bytes.Equal(c.Webhooks[i].ClientConfig.CABundle, caBundle) {
-					c.Webhooks[i].ClientConfig.CABundle, changed = caBundle, true
-				}
+				ccs[i] = &c.Webhooks[i].ClientConfig
 			}
-			if !changed {
-				return nil
-			}
-			if _, err := ar.ValidatingWebhookConfigurations().Update(ctx, c, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
-			p.opts.Logger.Info("set the caBundle", "validatingWebhookConfiguration", name)
-			return nil
+			return ccs, func() error { _, err := vwc.Update(ctx, c, metav1.UpdateOptions{}); return err }, nil
 		})
 		if err != nil {
-			return fmt.Errorf("setting the caBundle of ValidatingWebhookConfiguration %s: %w", name, err)
+			return err
 		}
 	}
 	if name := p.opts.MutatingWebhookConfiguration; name != "" {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			c, err := ar.MutatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
+		mwc := ar.MutatingWebhookConfigurations()
+		err := p.setCABundle(ctx, "MutatingWebhookConfiguration", name, caBundle, func() ([]*admissionregistrationv1.WebhookClientConfig, func() error, error) {
+			c, err := mwc.Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			changed := false
+			ccs := make([]*admissionregistrationv1.WebhookClientConfig, len(c.Webhooks))
 			for i := range c.Webhooks {
-				if !bytes.Equal(c.Webhooks[i].ClientConfig.CABundle, caBundle) {
-					c.Webhooks[i].ClientConfig.CABundle, changed = caBundle, true
-				}
+				ccs[i] = &c.Webhooks[i].ClientConfig
 			}
-			if !changed {
-				return nil
-			}
-			if _, err := ar.MutatingWebhookConfigurations().Update(ctx, c, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
-			p.opts.Logger.Info("set the caBundle", "mutatingWebhookConfiguration", name)
-			return nil
+			return ccs, func() error { _, err := mwc.Update(ctx, c, metav1.UpdateOptions{}); return err }, nil
 		})
 		if err != nil {
-			return fmt.Errorf("setting the caBundle of MutatingWebhookConfiguration %s: %w", name, err)
+			return err
 		}
+	}
+	return nil
+}
+
+// setCABundle reads a webhook configuration (get returns its webhooks'
+// client configs and how to write it back), sets caBundle on every webhook
+// and updates it when anything changed, retrying on conflicts.
+func (p *Provisioner) setCABundle(ctx context.Context, kind, name string, caBundle []byte, get func() ([]*admissionregistrationv1.WebhookClientConfig, func() error, error)) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ccs, update, err := get()
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, cc := range ccs {
+			if !bytes.Equal(cc.CABundle, caBundle) {
+				cc.CABundle, changed = caBundle, true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		if err := update(); err != nil {
+			return err
+		}
+		p.opts.Logger.Info("set the caBundle", "kind", kind, "name", name)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("setting the caBundle of %s %s: %w", kind, name, err)
 	}
 	return nil
 }
