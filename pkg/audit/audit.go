@@ -139,9 +139,15 @@ func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) 
 	return out, notes, nil
 }
 
+// serverFields are the metadata fields the API server keeps for itself, which
+// no rule reads: dropped from every listed object, so that the inventory of a
+// large cluster holds what rules judge by (metadata.deletionTimestamp and
+// status stay: rules read them).
+var serverFields = []string{"managedFields", "uid", "resourceVersion", "generation", "creationTimestamp", "selfLink"}
+
 // list pages through a resource (in one namespace, or all when ns is ""),
 // calling fn for each object; nothing is kept. The server-side fields no
-// rule reads (managedFields, the last-applied annotation) are dropped.
+// rule reads (serverFields, the last-applied annotation) are dropped.
 func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageSize int64, fn func(obj map[string]any)) error {
 	var ri dynamic.ResourceInterface = c.Resource(r.gvr)
 	if r.namespaced && ns != "" {
@@ -155,10 +161,13 @@ func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageS
 		}
 		for i := range page.Items {
 			u := &page.Items[i]
-			u.SetManagedFields(nil)
-			if a := u.GetAnnotations(); a != nil {
-				delete(a, "kubectl.kubernetes.io/last-applied-configuration")
-				u.SetAnnotations(a)
+			if md, ok := u.Object["metadata"].(map[string]any); ok {
+				for _, f := range serverFields {
+					delete(md, f)
+				}
+				if a, ok := md["annotations"].(map[string]any); ok {
+					delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+				}
 			}
 			if u.GetAPIVersion() == "" {
 				u.SetGroupVersionKind(r.gvr.GroupVersion().WithKind(r.gk.Kind))
