@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -43,8 +42,9 @@ func main() {
 	objects := flag.Int("objects", 50000, "objects to create")
 	nss := flag.Int("namespaces", 50, "namespaces to spread them over")
 	runs := flag.Int("runs", 3, "audit runs")
+	bins := flag.String("bins", "bin/meshguard", "meshguard binaries to run, comma-separated (alternated, to compare builds)")
 	flag.Parse()
-	if err := run(*objects, *nss, *runs); err != nil {
+	if err := run(*objects, *nss, *runs, strings.Split(*bins, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-audit:", err)
 		os.Exit(1)
 	}
@@ -80,9 +80,11 @@ var kinds = []struct {
 	}},
 }
 
-func run(objects, nss, runs int) error {
-	if _, err := os.Stat("bin/meshguard"); err != nil {
-		return fmt.Errorf("bin/meshguard is missing: run `make build` first")
+func run(objects, nss, runs int, bins []string) error {
+	for _, b := range bins {
+		if _, err := os.Stat(b); err != nil {
+			return fmt.Errorf("%s is missing: run `make build` first", b)
+		}
 	}
 	ctx := context.Background()
 	fmt.Println("starting the local API server ...")
@@ -138,18 +140,24 @@ func run(objects, nss, runs int) error {
 		return err
 	}
 	defer os.Remove(kubeconfig)
-	for r := range runs {
+	for r := range runs * len(bins) {
+		bin := bins[r%len(bins)]
 		t0 := time.Now()
-		cmd := exec.Command("/usr/bin/time", "-f", "%M", "bin/meshguard", "audit", "--kubeconfig", kubeconfig, "-o", "json")
+		cmd := exec.Command("/usr/bin/time", "-f", "%M %U %S", bin, "audit", "--kubeconfig", kubeconfig, "-o", "json")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("audit: %w\n%s", err, stderr.String())
 		}
 		wall := time.Since(t0)
-		rss := lastInt(stderr.String())
+		var rss int
+		var user, sys float64
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if _, err := fmt.Sscanf(lines[len(lines)-1], "%d %f %f", &rss, &user, &sys); err != nil {
+			return fmt.Errorf("reading /usr/bin/time's output %q: %w", lines[len(lines)-1], err)
+		}
 		audited := objectsOf(stdout.Bytes())
-		fmt.Printf("run %d: %d objects audited in %.2fs: %.0f objects/s, peak RSS %.0f MiB\n", r+1, audited, wall.Seconds(), float64(audited)/wall.Seconds(), float64(rss)/1024)
+		fmt.Printf("run %d (%s): %d objects audited in %.2fs: %.0f objects/s, %.1fs of CPU, peak RSS %.0f MiB\n", r+1, bin, audited, wall.Seconds(), float64(audited)/wall.Seconds(), user+sys, float64(rss)/1024)
 	}
 	return split(ctx, c, runs)
 }
@@ -255,17 +263,6 @@ func objectsOf(b []byte) int {
 	rest := b[i+len(`"objects": `):]
 	j := bytes.IndexAny(rest, ",\n}")
 	n, _ := strconv.Atoi(string(rest[:j]))
-	return n
-}
-
-func lastInt(s string) int {
-	var n int
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		if v, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
-			n = v
-		}
-	}
 	return n
 }
 
