@@ -8,12 +8,17 @@ package audit
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -35,6 +40,8 @@ type Options struct {
 	PageSize int64
 	// Now is the audit time (default time.Now).
 	Now func() time.Time
+	// Workers is how many objects are judged at once (default GOMAXPROCS).
+	Workers int
 }
 
 func (o *Options) defaults() {
@@ -43,6 +50,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -129,8 +139,15 @@ func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) 
 	return out, notes, nil
 }
 
+// serverFields are the metadata fields the API server keeps for itself, which
+// no rule reads: dropped from every listed object, so that the inventory of a
+// large cluster holds what rules judge by (metadata.deletionTimestamp and
+// status stay: rules read them).
+var serverFields = []string{"managedFields", "uid", "resourceVersion", "generation", "creationTimestamp", "selfLink"}
+
 // list pages through a resource (in one namespace, or all when ns is ""),
-// calling fn for each object; nothing is kept.
+// calling fn for each object; nothing is kept. The server-side fields no
+// rule reads (serverFields, the last-applied annotation) are dropped.
 func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageSize int64, fn func(obj map[string]any)) error {
 	var ri dynamic.ResourceInterface = c.Resource(r.gvr)
 	if r.namespaced && ns != "" {
@@ -144,15 +161,19 @@ func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageS
 		}
 		for i := range page.Items {
 			u := &page.Items[i]
-			u.SetManagedFields(nil)
-			if a := u.GetAnnotations(); a != nil {
-				delete(a, "kubectl.kubernetes.io/last-applied-configuration")
-				u.SetAnnotations(a)
+			if md, ok := u.Object["metadata"].(map[string]any); ok {
+				for _, f := range serverFields {
+					delete(md, f)
+				}
+				if a, ok := md["annotations"].(map[string]any); ok {
+					delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+				}
 			}
 			if u.GetAPIVersion() == "" {
 				u.SetGroupVersionKind(r.gvr.GroupVersion().WithKind(r.gk.Kind))
 			}
 			fn(u.Object)
+			page.Items[i] = unstructured.Unstructured{} // judged or converted: free it with the page
 		}
 		cont = page.GetContinue()
 		if cont == "" {
@@ -161,9 +182,63 @@ func list(ctx context.Context, c dynamic.Interface, r resource, ns string, pageS
 	}
 }
 
-// Live audits a cluster: the inventory kinds are listed cluster-wide first,
-// then every covered kind is listed page by page and judged, keeping only
-// the findings. source names the cluster in the report.
+// job is one object to judge: its place in the report order (resource,
+// then listing order) and its value.
+type job struct {
+	res, seq int
+	ref      policy.ObjectRef
+	value    ast.Value
+}
+
+// judged is a job's findings.
+type judged struct {
+	res, seq int
+	result   report.Result
+}
+
+// judgeAll evaluates the jobs sent on in with workers goroutines and returns
+// the objects with findings in report order, and how many were judged.
+func judgeAll(ctx context.Context, e *policy.Engine, workers int, in <-chan job) ([]judged, int, error) {
+	var mu sync.Mutex
+	var out []judged
+	var firstErr error
+	n := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range in {
+				fs, err := e.EvaluateInput(ctx, j.ref, policy.OpCreate, j.value)
+				mu.Lock()
+				n++
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if len(fs) > 0 {
+					out = append(out, judged{res: j.res, seq: j.seq, result: report.Result{Object: j.ref, Findings: fs}})
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, 0, firstErr
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].res != out[b].res {
+			return out[a].res < out[b].res
+		}
+		return out[a].seq < out[b].seq
+	})
+	return out, n, nil
+}
+
+// Live audits a cluster. The inventory kinds are listed cluster-wide first:
+// each object is converted to its OPA value as it arrives (the listed copy is
+// freed with its page) and, when a rule covers its kind, judged from that
+// same value once the inventory is complete. Then every other covered kind
+// is listed page by page and judged while the next page is fetched. Only the
+// findings are kept. source names the cluster in the report.
 func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string, o Options) (*report.Report, error) {
 	o.defaults()
 	// Discovery asks once per API group: client-go's default of 5 requests/s
@@ -180,63 +255,102 @@ func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string
 	if err != nil {
 		return nil, err
 	}
+	inScope := func(ns string, namespaced bool) bool {
+		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
+	}
 	inv := inventory.New()
-	for _, r := range resources {
-		if !r.tracked {
+	var held []job // tracked objects that a rule judges, as their inventory values
+	for i, res := range resources {
+		if !res.tracked {
 			continue
 		}
-		if err := list(ctx, client, r, "", o.PageSize, func(obj map[string]any) { inv.Add(obj) }); err != nil {
+		seq := 0
+		var convErr error
+		err := list(ctx, client, res, "", o.PageSize, func(obj map[string]any) {
+			ref := policy.RefOf(obj)
+			v, err := ast.InterfaceToValue(obj)
+			if err != nil {
+				convErr = fmt.Errorf("converting %s: %w", ref, err)
+				return
+			}
+			inv.Put(ref, v)
+			if res.covered && inScope(ref.Namespace, res.namespaced) {
+				held = append(held, job{res: i, seq: seq, ref: ref, value: v})
+				seq++
+			}
+		})
+		if err == nil {
+			err = convErr
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	if err := e.SetInventory(ctx, inv.Document()); err != nil {
 		return nil, err
 	}
-	// The store holds its own copy now; the listed objects can go, and the
-	// tracked kinds are listed again below, page by page, to be judged.
 	inv = nil
+
+	jobs := make(chan job, 2*o.PageSize)
+	var results []judged
+	var judgedN int
+	var judgeErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		results, judgedN, judgeErr = judgeAll(ctx, e, o.Workers, jobs)
+	}()
+	listErr := func() error {
+		defer close(jobs)
+		for _, j := range held {
+			jobs <- j
+		}
+		held = nil
+		for i, res := range resources {
+			if !res.covered || res.tracked {
+				continue
+			}
+			namespaces := []string{""}
+			if len(o.Namespaces) > 0 && res.namespaced {
+				namespaces = o.Namespaces
+			}
+			seq := 0
+			for _, ns := range namespaces {
+				var convErr error
+				err := list(ctx, client, res, ns, o.PageSize, func(obj map[string]any) {
+					ref := policy.RefOf(obj)
+					if convErr != nil || !inScope(ref.Namespace, res.namespaced) {
+						return
+					}
+					v, err := ast.InterfaceToValue(obj)
+					if err != nil {
+						convErr = fmt.Errorf("converting %s: %w", ref, err)
+						return
+					}
+					jobs <- job{res: i, seq: seq, ref: ref, value: v}
+					seq++
+				})
+				if err == nil {
+					err = convErr
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}()
+	<-done
+	if listErr != nil {
+		return nil, listErr
+	}
+	if judgeErr != nil {
+		return nil, judgeErr
+	}
 	r := &report.Report{Bundle: report.Bundle{Revision: e.Revision()}}
-	inScope := func(ns string, namespaced bool) bool {
-		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
-	}
-	var evalErr error
-	judge := func(obj map[string]any, namespaced bool) {
-		if evalErr != nil {
-			return
-		}
-		ref := policy.RefOf(obj)
-		if !inScope(ref.Namespace, namespaced) {
-			return
-		}
-		r.Summary.Objects++
-		fs, err := e.Evaluate(ctx, obj)
-		if err != nil {
-			evalErr = err
-			return
-		}
-		if len(fs) > 0 {
-			r.Results = append(r.Results, report.Result{Object: ref, Findings: fs})
-		}
-	}
-	for _, res := range resources {
-		if !res.covered {
-			continue
-		}
-		namespaces := []string{""}
-		if len(o.Namespaces) > 0 && res.namespaced {
-			namespaces = o.Namespaces
-		}
-		for _, ns := range namespaces {
-			if err := list(ctx, client, res, ns, o.PageSize, func(obj map[string]any) { judge(obj, res.namespaced) }); err != nil {
-				return nil, err
-			}
-			if evalErr != nil {
-				return nil, evalErr
-			}
-		}
-	}
-	if evalErr != nil {
-		return nil, evalErr
+	r.Summary.Objects = judgedN
+	for _, j := range results {
+		r.Results = append(r.Results, j.result)
 	}
 	finish(r, e, source, o.Now(), notes)
 	return r, nil

@@ -56,7 +56,8 @@ func (p *Periodic) Start(ctx context.Context) error {
 // Once runs one audit; errors are logged (the next run tries again).
 func (p *Periodic) Once(ctx context.Context) {
 	start := time.Now()
-	r, err := Live(ctx, p.Engine(), p.Config, "in-cluster", Options{})
+	// One worker: the webhook's own requests keep the other cores.
+	r, err := Live(ctx, p.Engine(), p.Config, "in-cluster", Options{Workers: 1})
 	if err != nil {
 		p.Log.Error(err, "audit failed")
 		return

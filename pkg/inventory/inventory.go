@@ -53,8 +53,11 @@ func New() *Inventory {
 
 // Add records an object if its kind is tracked; it reports whether it did.
 // A later object with the same kind, namespace and name replaces the earlier.
-func (inv *Inventory) Add(obj map[string]any) bool {
-	ref := policy.RefOf(obj)
+func (inv *Inventory) Add(obj map[string]any) bool { return inv.Put(policy.RefOf(obj), obj) }
+
+// Put is Add for an object given with its reference, as a decoded map or a
+// ready OPA value (audit converts each listed object once and frees the map).
+func (inv *Inventory) Put(ref policy.ObjectRef, obj any) bool {
 	gk := ref.GroupKind()
 	if !Tracked(gk) || ref.Name == "" {
 		return false

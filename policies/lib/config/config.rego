@@ -55,4 +55,13 @@ default _user := {}
 
 _user := data.meshguard.config
 
-params := object.union(defaults, _user)
+# The parameters every rule reads. The meshguard engine merges them once, when
+# it loads the bundle, and serves the result as data.meshguard.params (merging
+# on every evaluation cost more than most rules); elsewhere (conftest, opa
+# eval, opa test) they are merged here.
+params := data.meshguard.params if {
+	data.meshguard.engine.indexed == true
+	is_object(data.meshguard.params)
+} else := merged
+
+merged := object.union(defaults, _user)

@@ -53,3 +53,18 @@ test_defaults_are_consistent if {
 	units.parse(d.sidecar.memoryRequest) <= units.parse(d.sidecar.memoryLimit)
 	units.parse(d.sidecar.memoryLimit) <= units.parse(d.sidecar.memoryLimitMax)
 }
+
+# Under the meshguard engine the parameters are merged once and served as
+# data.meshguard.params; they are read from there, not merged again.
+test_params_read_from_the_engine if {
+	params := config.params with data.meshguard.engine.indexed as true
+		with data.meshguard.params as {"route": {"maxTimeout": "5s"}}
+	params == {"route": {"maxTimeout": "5s"}}
+}
+
+# Without the engine (conftest, opa eval) a stray data.meshguard.params is not
+# taken for the merged parameters.
+test_params_merged_without_the_engine if {
+	params := config.params with data.meshguard.params as {"route": {"maxTimeout": "5s"}}
+	params == config.defaults
+}
