@@ -4,6 +4,11 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 GO       ?= go
+# meshguard is built and checked with the toolchain go.mod names (Go 1.26 with
+# the standard library's security fixes that govulncheck asks for); the go
+# command fetches it from the module proxy once. The envtest tool modules
+# (hack/envtest) name none and keep the local Go.
+export GOTOOLCHAIN ?= auto
 BIN      := $(CURDIR)/bin
 OPA      := $(BIN)/opa
 CONFTEST := $(BIN)/conftest

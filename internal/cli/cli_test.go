@@ -137,7 +137,7 @@ func TestCheckJSON(t *testing.T) {
 		Summary map[string]int `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
-	assert.Equal(t, "2026.11.0", got.Bundle.Revision)
+	assert.Equal(t, "2026.12.0", got.Bundle.Revision)
 	require.Len(t, got.Results, 2, "objects without findings are listed too")
 	assert.Equal(t, denied, got.Results[0].File)
 	assert.Equal(t, map[string]string{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "namespace": "shop", "name": "default"}, got.Results[0].Object)
@@ -189,7 +189,7 @@ func TestPoliciesList(t *testing.T) {
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
-	assert.Equal(t, "2026.11.0", got.Bundle.Revision)
+	assert.Equal(t, "2026.12.0", got.Bundle.Revision)
 	require.NotEmpty(t, got.Rules)
 	ids := map[string]bool{}
 	for _, rule := range got.Rules {
@@ -208,7 +208,7 @@ func TestVersion(t *testing.T) {
 	r := run(t, "", "version")
 	require.Equal(t, 0, r.code)
 	assert.Regexp(t, `(?m)^meshguard dev`, r.stdout)
-	assert.Contains(t, r.stdout, "bundle 2026.11.0")
+	assert.Contains(t, r.stdout, "bundle 2026.12.0")
 }
 
 func TestHelpHasExamples(t *testing.T) {

@@ -26,7 +26,7 @@ func TestCheckFormatsExitCodes(t *testing.T) {
 	broken := write(t, dir, "broken.yaml", "apiVersion: v1\nkind: [\n")
 
 	looksLike := map[string]func(t *testing.T, out string){
-		"text":  func(t *testing.T, out string) { assert.Contains(t, out, "(bundle 2026.11.0)") },
+		"text":  func(t *testing.T, out string) { assert.Contains(t, out, "(bundle 2026.12.0)") },
 		"table": func(t *testing.T, out string) { assert.True(t, strings.HasPrefix(out, "LOCATION "), out) },
 		"json": func(t *testing.T, out string) {
 			var v map[string]any

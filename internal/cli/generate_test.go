@@ -17,7 +17,7 @@ func TestGenerate(t *testing.T) {
 	assert.Contains(t, r.stdout, "kind: PeerAuthentication")
 	assert.Contains(t, r.stdout, "kind: AuthorizationPolicy")
 	assert.Contains(t, r.stdout, "app.kubernetes.io/managed-by: meshguard")
-	assert.Contains(t, r.stdout, "meshguard.io/bundle-revision: 2026.11.0")
+	assert.Contains(t, r.stdout, "meshguard.io/bundle-revision: 2026.12.0")
 
 	// What it prints passes check, and applying it leaves nothing to generate.
 	c := run(t, meshedNS+r.stdout, "check", "-")

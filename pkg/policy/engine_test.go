@@ -56,7 +56,7 @@ func rules(fs []policy.Finding) []string {
 
 func TestBuiltinBundleLoads(t *testing.T) {
 	e := newEngine(t, policy.Options{})
-	assert.Equal(t, "2026.11.0", e.Revision())
+	assert.Equal(t, "2026.12.0", e.Revision())
 	require.NotEmpty(t, e.Rules())
 	for _, r := range e.Rules() {
 		assert.NotEmpty(t, r.Title, r.ID)

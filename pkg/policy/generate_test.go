@@ -27,7 +27,7 @@ func TestGenerate(t *testing.T) {
 		kinds = append(kinds, ref.Kind+" "+ref.Namespace+"/"+ref.Name)
 		md := g.Object["metadata"].(map[string]any)
 		assert.Equal(t, "meshguard", md["labels"].(map[string]any)["app.kubernetes.io/managed-by"])
-		assert.Equal(t, "2026.11.0", md["annotations"].(map[string]any)["meshguard.io/bundle-revision"])
+		assert.Equal(t, "2026.12.0", md["annotations"].(map[string]any)["meshguard.io/bundle-revision"])
 		assert.Equal(t, "ISTIO-GEN-001@1.1.0", md["annotations"].(map[string]any)["meshguard.io/generated-by"])
 	}
 	assert.Equal(t, []string{"AuthorizationPolicy shop/allow-nothing", "PeerAuthentication shop/default"}, kinds)

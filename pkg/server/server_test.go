@@ -166,7 +166,7 @@ func TestStandaloneServer(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Contains(t, string(body), `meshguard_admission_requests_total{kind="PeerAuthentication.security.istio.io",verdict="denied",webhook="validate"} 1`)
-	assert.Contains(t, string(body), `meshguard_bundle_info{revision="2026.11.0"} 1`)
+	assert.Contains(t, string(body), `meshguard_bundle_info{revision="2026.12.0"} 1`)
 	assert.Contains(t, string(body), "go_goroutines ", "Go runtime metrics")
 	assert.Contains(t, string(body), "process_resident_memory_bytes ", "process metrics")
 	assert.NotContains(t, string(body), "error has occurred", "no duplicate collectors")

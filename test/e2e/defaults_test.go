@@ -114,7 +114,7 @@ func TestDefaultPoliciesUpgradeInPlace(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		u, err := c.Resource(peerAuthentications).Namespace(ns).Get(context.Background(), "default", metav1.GetOptions{})
-		return err == nil && u.GetAnnotations()["meshguard.io/generated-by"] == "ISTIO-GEN-001@1.1.0" && u.GetAnnotations()["meshguard.io/bundle-revision"] == "2026.11.0"
+		return err == nil && u.GetAnnotations()["meshguard.io/generated-by"] == "ISTIO-GEN-001@1.1.0" && u.GetAnnotations()["meshguard.io/bundle-revision"] == "2026.12.0"
 	}, 30*time.Second, 100*time.Millisecond, "the managed default is updated to the current template")
 }
 
