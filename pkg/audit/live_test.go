@@ -159,6 +159,6 @@ func TestLiveNamespaces(t *testing.T) {
 			rules = append(rules, res.Object.Name+" "+f.Rule)
 		}
 	}
-	assert.ElementsMatch(t, []string{"pa-6 ISTIO-MTLS-001", "web-2 ISTIO-RES-001", "web-6 ISTIO-RES-001"}, rules)
+	assert.ElementsMatch(t, []string{"pa-6 ISTIO-MTLS-001", "web-2 ISTIO-RES-001", "web-2 ISTIO-INJ-004", "web-6 ISTIO-RES-001", "web-6 ISTIO-INJ-004"}, rules)
 	assert.Equal(t, 1, c.lists["/apis/apps/v1/namespaces/ns-2/deployments"], "workloads are listed in the namespace only")
 }

@@ -280,7 +280,7 @@ func TestUserPoliciesBesideTheBuiltinBundle(t *testing.T) {
 	assert.True(t, ok)
 	_, ok = e.Rule("ISTIO-MTLS-001")
 	assert.True(t, ok, "the built-in rules are still there")
-	assert.Regexp(t, `^2026\.11\.0\+`+filepath.Base(dir)+`@sha256:[0-9a-f]{12}$`, e.Revision())
+	assert.Regexp(t, `^2026\.12\.0\+`+filepath.Base(dir)+`@sha256:[0-9a-f]{12}$`, e.Revision())
 
 	fs, err := e.Evaluate(t.Context(), map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x", "namespace": "a"}})
 	require.NoError(t, err)
