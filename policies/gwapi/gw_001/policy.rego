@@ -84,26 +84,31 @@ warn contains f if {
 	)
 }
 
-_routes contains [ns, name, route] if {
-	some ns, by_name in data.inventory.objects["HTTPRoute.gateway.networking.k8s.io"]
+_routes := object.get(data.inventory.objects, "HTTPRoute.gateway.networking.k8s.io", {})
+
+# The parentRefs of inventory routes that name this Gateway: one pass over the
+# routes, with a cheap name test first, so a Gateway costs O(routes) and
+# every listener looks only at the routes attached to the Gateway.
+_attached contains [ns, name, j] if {
+	_http_listeners[_]
+	some ns, by_name in _routes
 	some name, route in by_name
+	some j, ref in route.spec.parentRefs
+	ref.name == kube.name
+	gwapi.parent(ref, ns) == [gwapi.group, "Gateway", kube.namespace, kube.name]
 }
 
-# The HTTPRoutes (namespace/name) that listener i serves without redirecting
-# every request to https.
 _plaintext_routes[i] := routes if {
 	some [i, listener] in _http_listeners
 	routes := sort([sprintf("%s/%s", [ns, name]) |
-		some [ns, name, route] in _routes
-		some ref in route.spec.parentRefs
-		gwapi.parent(ref, ns) == [gwapi.group, "Gateway", kube.namespace, kube.name]
-		gwapi.attaches(ref, ns, kube.obj, listener)
+		some [ns, name, j] in _attached
+		route := _routes[ns][name]
+		gwapi.attaches(route.spec.parentRefs[j], ns, kube.obj, listener)
 		not gwapi.redirects_to_https(route)
 	])
 	count(routes) > 0
 }
 
-# At most five names, then how many more.
 _names(routes) := concat(", ", routes) if count(routes) <= 5
 
 else := sprintf("%s and %d more", [concat(", ", array.slice(routes, 0, 5)), count(routes) - 5])
