@@ -106,34 +106,13 @@ func run(ctx context.Context, duration time.Duration, concurrency int, skipOPA b
 	}
 	fmt.Printf("%d distinct AdmissionReviews, %d concurrent, %s per server, %d CPUs\n", len(reviews), concurrency, duration, runtimeCPUs())
 
-	certDir := filepath.Join(out, "certs")
-	_ = os.RemoveAll(certDir)
-	if err := os.MkdirAll(certDir, 0o700); err != nil {
-		return err
-	}
-	ca, err := testutil.NewCA()
-	if err != nil {
-		return err
-	}
-	if _, err := ca.WriteServing(certDir); err != nil {
-		return err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.Cert)
-
 	var results []result
-	port, health, metrics := freePort(), freePort(), freePort()
-	wh, err := startProcess(ctx, filepath.Join(out, "webhook.log"), "bin/webhook", "--standalone", "--cert-dir", certDir,
-		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
-		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--log-format", "json")
+	wh, err := startWebhook(ctx, out, "webhook.log")
 	if err != nil {
 		return err
 	}
 	defer wh.stop()
-	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health), wh); err != nil {
-		return fmt.Errorf("webhook: %w (log: %s)", err, filepath.Join(out, "webhook.log"))
-	}
+	port, metrics, pool := wh.port, wh.metrics, wh.roots
 	before, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
 	if err != nil {
 		return err
@@ -216,6 +195,47 @@ func attack(ctx context.Context, name, url string, reviews []loadtest.Review, co
 type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+}
+
+// webhook is bin/webhook --standalone on loopback ports, serving a
+// certificate of a fresh CA (roots) from out/certs.
+type webhook struct {
+	*proc
+	port, metrics int
+	roots         *x509.CertPool
+}
+
+// startWebhook starts bin/webhook and waits until it is ready; its log goes
+// to out/logName.
+func startWebhook(ctx context.Context, out, logName string) (*webhook, error) {
+	certDir := filepath.Join(out, "certs")
+	_ = os.RemoveAll(certDir)
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return nil, err
+	}
+	ca, err := testutil.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ca.WriteServing(certDir); err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	port, health, metrics := freePort(), freePort(), freePort()
+	logFile := filepath.Join(out, logName)
+	p, err := startProcess(ctx, logFile, "bin/webhook", "--standalone", "--cert-dir", certDir,
+		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--log-format", "json")
+	if err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health), p); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("webhook: %w (log: %s)", err, logFile)
+	}
+	return &webhook{proc: p, port: port, metrics: metrics, roots: pool}, nil
 }
 
 func startProcess(ctx context.Context, logFile, name string, args ...string) (*proc, error) {

@@ -3,19 +3,15 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/meshguard/meshguard/internal/loadtest"
-	"github.com/meshguard/meshguard/internal/testutil"
 )
 
 type sample struct {
@@ -41,33 +37,12 @@ func soak(ctx context.Context, duration time.Duration, rate int, every time.Dura
 	if err != nil {
 		return err
 	}
-	certDir := filepath.Join(out, "certs")
-	_ = os.RemoveAll(certDir)
-	if err := os.MkdirAll(certDir, 0o700); err != nil {
-		return err
-	}
-	ca, err := testutil.NewCA()
-	if err != nil {
-		return err
-	}
-	if _, err := ca.WriteServing(certDir); err != nil {
-		return err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.Cert)
-	port, health, metrics := freePort(), freePort(), freePort()
-	logFile := filepath.Join(out, "webhook-soak.log")
-	wh, err := startProcess(ctx, logFile, "bin/webhook", "--standalone", "--cert-dir", certDir,
-		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
-		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--log-format", "json")
+	wh, err := startWebhook(ctx, out, "webhook-soak.log")
 	if err != nil {
 		return err
 	}
 	defer wh.stop()
-	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health), wh); err != nil {
-		return fmt.Errorf("webhook: %w (log: %s)", err, logFile)
-	}
+	port, metrics, pool := wh.port, wh.metrics, wh.roots
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics)
 	fmt.Printf("soak: %d reviews/s for %s against bin/webhook --standalone (%d distinct AdmissionReviews, %d CPUs), sampling every %s\n",
 		rate, duration, len(reviews), runtimeCPUs(), every)
