@@ -30,7 +30,7 @@ func GitHub(w io.Writer, r *Report) error {
 				msg = res.Object.String() + ": " + msg
 			}
 			if x := f.Exemption; x != nil {
-				msg += fmt.Sprintf(" (exempted by the %s until %s: %s)", x.From, x.Until, x.Reason)
+				msg += " (" + exempted(x) + ")"
 			}
 			ghCommand(&b, ghLevel(f.Action), res.File, lineOf(res, f), f.Rule, msg)
 		}

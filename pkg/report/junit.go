@@ -170,7 +170,7 @@ func junitCaseOf(suite string, res *Result, f *policy.Finding) junitCase {
 		x := f.Exemption
 		reason := "exempted"
 		if x != nil {
-			reason = fmt.Sprintf("exempted by the %s until %s: %s", x.From, x.Until, x.Reason)
+			reason = exempted(x)
 		}
 		c.Skipped = &junitResult{Message: reason + " (" + msg + ")"}
 		c.SystemOut = detail.String()

@@ -17,6 +17,12 @@ func lineOf(res *Result, f *policy.Finding) int {
 	return res.Line
 }
 
+// exempted says who exempted a finding, until when and why, as every format
+// writes it: "exempted by the namespace shop until 2026-12-31: reason".
+func exempted(x *policy.Exemption) string {
+	return "exempted by the " + x.From + " until " + x.Until + ": " + x.Reason
+}
+
 // inFile reports whether name is a file a reader can open, as opposed to
 // standard input or no file at all.
 func inFile(name string) bool {

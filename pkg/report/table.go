@@ -35,7 +35,7 @@ func Table(w io.Writer, r *Report) error {
 				msg += " [" + f.Path + "]"
 			}
 			if x := f.Exemption; x != nil {
-				msg += fmt.Sprintf(" (exempted by the %s until %s: %s)", x.From, x.Until, x.Reason)
+				msg += " (" + exempted(x) + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(loc), cell(f.Rule), f.Action, cell(f.Severity), cell(res.Object.String()), cell(msg))
 		}

@@ -45,7 +45,7 @@ func TAP(w io.Writer, r *Report) error {
 				p.ok = true
 				p.directive = "SKIP exempted"
 				if x := f.Exemption; x != nil {
-					p.directive = fmt.Sprintf("SKIP exempted by the %s until %s: %s", x.From, x.Until, x.Reason)
+					p.directive = "SKIP " + exempted(x)
 				}
 			default:
 				p.directive = fmt.Sprintf("TODO %s, not failing", f.Action)

@@ -17,11 +17,7 @@ func Text(w io.Writer, r *Report) error {
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
 			loc := res.File
-			line := f.Line
-			if line == 0 {
-				line = res.Line
-			}
-			if loc != "" && line > 0 {
+			if line := lineOf(&res, &f); loc != "" && line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, line)
 			}
 			if loc == "" {
@@ -32,7 +28,7 @@ func Text(w io.Writer, r *Report) error {
 				fmt.Fprintf(&b, " [%s]", f.Path)
 			}
 			if x := f.Exemption; x != nil {
-				fmt.Fprintf(&b, " (exempted by the %s until %s: %s)", x.From, x.Until, x.Reason)
+				fmt.Fprintf(&b, " (%s)", exempted(x))
 			}
 			b.WriteByte('\n')
 		}
