@@ -116,12 +116,11 @@ func (o *Options) defaults() error {
 	if o.CertDir == "" {
 		return errors.New("a certificate directory is required (--cert-dir with tls.crt and tls.key): the webhook serves HTTPS only")
 	}
-	for _, f := range []string{"tls.crt", "tls.key"} {
-		if o.SelfSignedCerts != nil {
-			break // the provisioner writes them
-		}
-		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
-			return fmt.Errorf("serving certificate: %w", err)
+	if o.SelfSignedCerts == nil { // else the provisioner writes them
+		for _, f := range []string{"tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
+				return fmt.Errorf("serving certificate: %w", err)
+			}
 		}
 	}
 	if !o.Standalone && o.RestConfig == nil {
