@@ -81,9 +81,17 @@ func load(ctx context.Context, corpus string) (*policy.Engine, *ast.Compiler, st
 			inv.Add(d.Object)
 		}
 	}
-	// The data the engine serves (see policy.New).
+	// The data the engine serves (see policy.New), with the indexes of this
+	// inventory (see pkg/policy/index.go).
+	if err := e.SetInventory(ctx, inv.Document()); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	index, err := e.IndexDocument(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
 	data := map[string]any{
-		"meshguard": map[string]any{"config": map[string]any{}, "params": e.Params(), "engine": map[string]any{"indexed": true, "inventory": true}},
+		"meshguard": map[string]any{"config": map[string]any{}, "params": e.Params(), "engine": map[string]any{"indexed": true, "inventory": true}, "index": index},
 		"inventory": inv.Document(),
 	}
 	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))

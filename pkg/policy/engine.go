@@ -18,6 +18,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -74,6 +76,11 @@ type Engine struct {
 	clock         func() time.Time
 	generators    []*Generator
 	generateQuery *rego.PreparedEvalQuery
+	// index, inventoryGen, indexGen and indexMu: see index.go.
+	index        indexes
+	inventoryGen atomic.Uint64
+	indexGen     atomic.Uint64
+	indexMu      sync.Mutex
 }
 
 type binding struct {
@@ -198,6 +205,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err := e.prepareGenerators(ctx, compiler); err != nil {
 		return nil, err
 	}
+	if err := e.prepareIndexes(ctx, compiler); err != nil {
+		return nil, err
+	}
 	if e.params, err = e.effectiveParams(ctx, compiler); err != nil {
 		return nil, err
 	}
@@ -249,6 +259,7 @@ func (e *Engine) SetInventory(ctx context.Context, doc map[string]any) error {
 	if doc == nil {
 		doc = map[string]any{"namespaces": map[string]any{}, "objects": map[string]any{}}
 	}
+	defer e.inventoryChanged()
 	return e.write(ctx, storage.Path{"inventory"}, doc)
 }
 
@@ -257,12 +268,14 @@ func (e *Engine) SetInventory(ctx context.Context, doc map[string]any) error {
 // object must be of a kind inventory.Tracked accepts; key is its place in
 // the document: ["namespaces", name] or ["objects", "<Kind>.<group>", ns, name].
 func (e *Engine) PutInventory(ctx context.Context, key []string, obj map[string]any) error {
+	defer e.inventoryChanged()
 	return e.upsert(ctx, append(storage.Path{"inventory"}, key...), obj)
 }
 
 // DeleteInventory removes one object of the inventory; a missing one is not
 // an error.
 func (e *Engine) DeleteInventory(ctx context.Context, key []string) error {
+	defer e.inventoryChanged()
 	p := append(storage.Path{"inventory"}, key...)
 	err := storage.WriteOne(ctx, e.store, storage.RemoveOp, p, nil)
 	if err != nil && !storage.IsNotFound(err) {

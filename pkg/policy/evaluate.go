@@ -156,6 +156,9 @@ func (e *Engine) MutationsInput(ctx context.Context, ref ObjectRef, input ast.Va
 	if !ok || e.excludedRef(ref) {
 		return nil, nil
 	}
+	if err := e.ensureIndexes(ctx); err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
 	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
@@ -241,6 +244,9 @@ func plainNumbers(v any) any {
 }
 
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {
+	if err := e.ensureIndexes(ctx); err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
 	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}

@@ -130,6 +130,9 @@ func (e *Engine) Generate(ctx context.Context, ns map[string]any) ([]Generated, 
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
+	if err := e.ensureIndexes(ctx); err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
 	rs, err := e.generateQuery.Eval(ctx, rego.EvalParsedInput(v))
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}

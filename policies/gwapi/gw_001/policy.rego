@@ -86,16 +86,11 @@ warn contains f if {
 
 _routes := object.get(data.inventory.objects, "HTTPRoute.gateway.networking.k8s.io", {})
 
-# The parentRefs of inventory routes that name this Gateway: one pass over the
-# routes, with a cheap name test first, so a Gateway costs O(routes) and
-# every listener looks only at the routes attached to the Gateway.
-_attached contains [ns, name, j] if {
+# The parentRefs of inventory routes that name this Gateway, from the index
+# of routes by Gateway (computed once per inventory, not once per Gateway).
+_attached contains ref if {
 	_http_listeners[_]
-	some ns, by_name in _routes
-	some name, route in by_name
-	some j, ref in route.spec.parentRefs
-	ref.name == kube.name
-	gwapi.parent(ref, ns) == [gwapi.group, "Gateway", kube.namespace, kube.name]
+	some ref in gwapi.routes_by_gateway[concat("/", [kube.namespace, kube.name])]
 }
 
 _plaintext_routes[i] := routes if {

@@ -64,6 +64,18 @@ test_warn_attached_route_without_redirect if {
 	gw_001.warn == set() with input as obj with data.inventory.objects as inv with data.meshguard.engine.inventory as false
 }
 
+# Under the engine the routes attached to each Gateway come from the index it
+# computes once per inventory (data.meshguard.index): the same finding.
+test_attached_routes_from_the_engine_index if {
+	obj := _gw("istio", [_http("www.example.com"), _https("www.example.com")])
+	inv := _inv([_route("edge", {"name": "public"}, _forward)])
+	index := {"edge/public": [["edge", "web", 0]]}
+	{f.msg | some f in gw_001.warn} == {"GWAPI-GW-001: Gateway edge/public listener http serves 1 HTTPRoute(s) over plaintext HTTP (edge/web); attach only routes that redirect to https there"} with input as obj with data.inventory.objects as inv with data.meshguard.index.lib.gwapi.computed_routes_by_gateway as index
+
+	# the index, not a scan of the inventory, decides which routes are looked at
+	gw_001.warn == set() with input as obj with data.inventory.objects as inv with data.meshguard.index.lib.gwapi.computed_routes_by_gateway as {}
+}
+
 test_one_finding_per_listener_naming_the_routes if {
 	obj := _gw("istio", [_http("www.example.com"), _https("www.example.com")])
 	routes := [object.union(_route("edge", {"name": "public"}, _forward), {"metadata": {"name": sprintf("r%d", [n])}}) | some n in numbers.range(1, 7)]

@@ -1,0 +1,149 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+)
+
+// Indexes are facts about the inventory alone (no input), such as "the routes
+// that name each Gateway", that a library computes once per inventory instead
+// of once per object. A library marks such a rule with rule METADATA
+//
+//	# METADATA
+//	# custom:
+//	#   index: true
+//	computed_routes_by_gateway[key] contains ref if { ... data.inventory ... }
+//
+// and the engine, whenever the inventory has changed since the last
+// evaluation, evaluates every marked rule once and writes its value to
+// data.meshguard.index.<the rule's path under data.meshguard>, for example
+// data.meshguard.index.lib.gwapi.computed_routes_by_gateway. The library's
+// public rule reads that value when it is there and computes the rule itself
+// otherwise (conftest, opa test, opa eval):
+//
+//	routes_by_gateway := v if {
+//		v := data.meshguard.index.lib.gwapi.computed_routes_by_gateway
+//	} else := computed_routes_by_gateway
+//
+// An index rule must not read input: the engine evaluates it without one.
+type indexes struct {
+	paths []ast.Ref // the marked rules, sorted
+	query *rego.PreparedEvalQuery
+}
+
+// indexPrefix is where index values live under data.
+var indexPrefix = storage.Path{"meshguard", "index"}
+
+func (e *Engine) prepareIndexes(ctx context.Context, c *ast.Compiler) error {
+	seen := map[string]bool{}
+	var refs []ast.Ref
+	for _, ref := range c.GetAnnotationSet().Flatten() {
+		a := ref.Annotations
+		if a == nil || a.Scope != "rule" || a.Custom["index"] != true {
+			continue
+		}
+		p := ref.Path
+		if len(p) < 3 || !p[1].Equal(ast.InternedTerm("meshguard")) {
+			return fmt.Errorf("%s: an index rule (METADATA custom.index) must be under data.meshguard", p)
+		}
+		if seen[p.String()] {
+			continue
+		}
+		for _, t := range p[1:] {
+			if _, ok := t.Value.(ast.String); !ok {
+				return fmt.Errorf("%s: an index rule must have a plain name (no variable in its head)", p)
+			}
+		}
+		seen[p.String()] = true
+		refs = append(refs, p)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	e.index.paths = refs
+	if len(refs) == 0 {
+		return nil
+	}
+	body := make([]string, len(refs))
+	for i, r := range refs {
+		body[i] = fmt.Sprintf("i%d := %s", i, r)
+	}
+	pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(ctx)
+	if err != nil {
+		return fmt.Errorf("preparing the index query: %w", err)
+	}
+	e.index.query = &pq
+	return nil
+}
+
+// inventoryChanged records a write to data.inventory: the indexes are
+// recomputed before the next evaluation.
+func (e *Engine) inventoryChanged() { e.inventoryGen.Add(1) }
+
+// ensureIndexes recomputes the indexes when the inventory changed since they
+// were last computed. Concurrent callers wait for one computation.
+func (e *Engine) ensureIndexes(ctx context.Context) error {
+	if e.index.query == nil {
+		return nil
+	}
+	gen := e.inventoryGen.Load()
+	if e.indexGen.Load() == gen {
+		return nil
+	}
+	e.indexMu.Lock()
+	defer e.indexMu.Unlock()
+	gen = e.inventoryGen.Load()
+	if e.indexGen.Load() == gen {
+		return nil
+	}
+	doc, err := e.computeIndexes(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.write(ctx, indexPrefix, doc); err != nil {
+		return err
+	}
+	e.indexGen.Store(gen)
+	return nil
+}
+
+// computeIndexes evaluates every index rule once, on the current inventory.
+// An undefined index is left out, so the library computes it per object.
+func (e *Engine) computeIndexes(ctx context.Context) (map[string]any, error) {
+	rs, err := e.index.query.Eval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("computing the inventory indexes: %w", err)
+	}
+	doc := map[string]any{}
+	if len(rs) == 0 {
+		return doc, nil // some index is undefined: none is served
+	}
+	for i, r := range e.index.paths {
+		node := doc
+		parts := r[2:] // under data.meshguard.index
+		for _, t := range parts[:len(parts)-1] {
+			k := string(t.Value.(ast.String))
+			next, ok := node[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				node[k] = next
+			}
+			node = next
+		}
+		node[string(parts[len(parts)-1].Value.(ast.String))] = rs[0].Bindings[fmt.Sprintf("i%d", i)]
+	}
+	return doc, nil
+}
+
+// IndexDocument is what the engine serves as data.meshguard.index for the
+// current inventory (for tools that evaluate the bundle with their own store).
+func (e *Engine) IndexDocument(ctx context.Context) (map[string]any, error) {
+	if e.index.query == nil {
+		return map[string]any{}, nil
+	}
+	return e.computeIndexes(ctx)
+}
