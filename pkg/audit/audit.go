@@ -117,7 +117,7 @@ func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) 
 				continue
 			}
 			gk := policy.GroupKind{Group: gv.Group, Kind: r.Kind}
-			res := resource{gvr: gv.WithResource(r.Name), gk: gk, namespaced: r.Namespaced, tracked: inventory.Tracked(gk), covered: e.Covers(gk)}
+			res := resource{gvr: gv.WithResource(r.Name), gk: gk, namespaced: r.Namespaced, tracked: inventory.Tracked(gk) && e.ReadsInventory(gk), covered: e.Covers(gk)}
 			if res.tracked || res.covered {
 				served[gk] = true
 				out = append(out, res)
@@ -258,7 +258,7 @@ func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string
 	inScope := func(ns string, namespaced bool) bool {
 		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
 	}
-	inv := inventory.New()
+	inv := inventory.For(e.ReadsInventory)
 	var held []job // tracked objects that a rule judges, as their inventory values
 	for i, res := range resources {
 		if !res.tracked {

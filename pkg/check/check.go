@@ -54,6 +54,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 		file    manifest.File
 		results []report.Result
 	}
+	inv := inventory.For(engine.ReadsInventory)
 	out := make([]decoded, len(files))
 	parallel(len(files), workers, func(i int) {
 		var f manifest.File
@@ -70,7 +71,7 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 			res[j] = report.Result{File: doc.File, Line: doc.Line, Object: ref}
 			if gk := ref.GroupKind(); !engine.Covers(gk) {
 				doc.DropLines()
-				if !inventory.Tracked(gk) {
+				if !inv.Tracks(gk) {
 					doc.Object = nil
 				}
 			}
@@ -81,7 +82,6 @@ func Run(ctx context.Context, engine *policy.Engine, paths []string, opts Option
 	var docs []*manifest.Document
 	var results []report.Result
 	var skipped []manifest.Error
-	inv := inventory.New()
 	for i := range out {
 		d := &out[i]
 		errs = append(errs, d.file.Errors...)

@@ -44,11 +44,23 @@ func Key(gk policy.GroupKind) string { return gk.String() }
 type Inventory struct {
 	namespaces map[string]any
 	objects    map[string]map[string]map[string]any
+	reads      func(policy.GroupKind) bool
 }
 
-// New returns an empty inventory.
-func New() *Inventory {
-	return &Inventory{namespaces: map[string]any{}, objects: map[string]map[string]map[string]any{}}
+// New returns an empty inventory that keeps every kind Tracked accepts.
+func New() *Inventory { return For(nil) }
+
+// For returns an empty inventory that keeps only the tracked kinds that reads
+// accepts (policy.Engine.ReadsInventory: the kinds the bundle reads from the
+// inventory), so that a large input holds no object no rule will look up.
+// nil keeps every tracked kind.
+func For(reads func(policy.GroupKind) bool) *Inventory {
+	return &Inventory{namespaces: map[string]any{}, objects: map[string]map[string]map[string]any{}, reads: reads}
+}
+
+// Tracks reports whether the inventory keeps objects of the kind.
+func (inv *Inventory) Tracks(gk policy.GroupKind) bool {
+	return Tracked(gk) && (inv.reads == nil || inv.reads(gk))
 }
 
 // Add records an object if its kind is tracked; it reports whether it did.
@@ -59,7 +71,7 @@ func (inv *Inventory) Add(obj map[string]any) bool { return inv.Put(policy.RefOf
 // ready OPA value (audit converts each listed object once and frees the map).
 func (inv *Inventory) Put(ref policy.ObjectRef, obj any) bool {
 	gk := ref.GroupKind()
-	if !Tracked(gk) || ref.Name == "" {
+	if !inv.Tracks(gk) || ref.Name == "" {
 		return false
 	}
 	if gk.Group == "" && gk.Kind == "Namespace" {

@@ -81,6 +81,8 @@ type Engine struct {
 	inventoryGen atomic.Uint64
 	indexGen     atomic.Uint64
 	indexMu      sync.Mutex
+	// inventoryKeys are the kinds the bundle reads from the inventory.
+	inventoryKeys map[string]bool
 }
 
 type binding struct {
@@ -208,6 +210,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err := e.prepareIndexes(ctx, compiler); err != nil {
 		return nil, err
 	}
+	e.inventoryKeys = inventoryKeys(compiler)
 	if e.params, err = e.effectiveParams(ctx, compiler); err != nil {
 		return nil, err
 	}

@@ -147,3 +147,41 @@ func (e *Engine) IndexDocument(ctx context.Context) (map[string]any, error) {
 	}
 	return e.computeIndexes(ctx)
 }
+
+// inventoryKeys collects the inventory keys ("<Kind>.<group>") that appear as
+// strings anywhere in the compiled modules: the kinds a rule may look up in
+// data.inventory.objects. A policy names the kinds it reads literally, as the
+// built-in ones do (docs/policies.md).
+func inventoryKeys(c *ast.Compiler) map[string]bool {
+	keys := map[string]bool{}
+	for _, m := range c.Modules {
+		ast.WalkTerms(m, func(t *ast.Term) bool {
+			if s, ok := t.Value.(ast.String); ok && looksLikeInventoryKey(string(s)) {
+				keys[string(s)] = true
+			}
+			return false
+		})
+	}
+	return keys
+}
+
+// looksLikeInventoryKey: "<Kind>.<group>" with a capitalised kind and a
+// group with a dot in it (for example "Server.policy.linkerd.io").
+func looksLikeInventoryKey(s string) bool {
+	i := strings.IndexByte(s, '.')
+	if i <= 0 || s[0] < 'A' || s[0] > 'Z' || !strings.Contains(s[i+1:], ".") || strings.ContainsAny(s, " /:") {
+		return false
+	}
+	return true
+}
+
+// ReadsInventory reports whether a rule of the bundle may read objects of the
+// kind from the inventory: Namespaces always, other kinds when their key
+// "<Kind>.<group>" is written in a policy. Callers keep only those kinds in
+// the inventory (check and audit), which saves the memory of the others.
+func (e *Engine) ReadsInventory(gk GroupKind) bool {
+	if gk.Group == "" && gk.Kind == "Namespace" {
+		return true
+	}
+	return e.inventoryKeys[gk.String()]
+}

@@ -112,3 +112,26 @@ func TestIndexRuleOutsideMeshguardFailsToLoad(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "data.team.index.computed_pa_namespaces: an index rule (METADATA custom.index) must be under data.meshguard")
 }
+
+func TestReadsInventoryNamesTheKindsPoliciesLookUp(t *testing.T) {
+	e := newEngine(t, policy.Options{})
+	for _, gk := range []policy.GroupKind{
+		{Kind: "Namespace"},
+		{Group: "security.istio.io", Kind: "PeerAuthentication"},
+		{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute"},
+		{Group: "policy.linkerd.io", Kind: "Server"},
+		{Group: "consul.hashicorp.com", Kind: "ServiceResolver"},
+	} {
+		assert.True(t, e.ReadsInventory(gk), gk.String())
+	}
+	// No built-in rule looks VirtualServices or Deployments up in the inventory.
+	assert.False(t, e.ReadsInventory(policy.GroupKind{Group: "networking.istio.io", Kind: "VirtualService"}))
+	assert.False(t, e.ReadsInventory(policy.GroupKind{Group: "apps", Kind: "Deployment"}))
+
+	// A user policy that names a kind makes the engine keep it.
+	dir := t.TempDir()
+	writePolicy(t, dir, "vs/policy.rego", strings.ReplaceAll(teamRule, `not input.metadata.labels.team`,
+		`not data.inventory.objects["VirtualService.networking.istio.io"][input.metadata.namespace]`))
+	withUser := newEngine(t, policy.Options{Dirs: []string{dir}})
+	assert.True(t, withUser.ReadsInventory(policy.GroupKind{Group: "networking.istio.io", Kind: "VirtualService"}))
+}
