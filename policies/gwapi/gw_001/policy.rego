@@ -84,22 +84,20 @@ warn contains f if {
 	)
 }
 
-_routes := object.get(data.inventory.objects, "HTTPRoute.gateway.networking.k8s.io", {})
-
 # The parentRefs of inventory routes that name this Gateway, from the index
-# of routes by Gateway (computed once per inventory, not once per Gateway).
-_attached contains ref if {
+# of routes by Gateway (computed once per inventory, not once per Gateway),
+# without the routes whose every rule redirects to https.
+_attached contains r if {
 	_http_listeners[_]
-	some ref in gwapi.routes_by_gateway[concat("/", [kube.namespace, kube.name])]
+	some r in gwapi.routes_by_gateway[concat("/", [kube.namespace, kube.name])]
+	r.https_redirect == false
 }
 
 _plaintext_routes[i] := routes if {
 	some [i, listener] in _http_listeners
-	routes := sort([sprintf("%s/%s", [ns, name]) |
-		some [ns, name, j] in _attached
-		route := _routes[ns][name]
-		gwapi.attaches(route.spec.parentRefs[j], ns, kube.obj, listener)
-		not gwapi.redirects_to_https(route)
+	routes := sort([sprintf("%s/%s", [r.namespace, r.name]) |
+		some r in _attached
+		gwapi.attaches(r.parentRef, r.namespace, kube.obj, listener)
 	])
 	count(routes) > 0
 }

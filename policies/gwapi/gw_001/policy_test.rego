@@ -69,7 +69,7 @@ test_warn_attached_route_without_redirect if {
 test_attached_routes_from_the_engine_index if {
 	obj := _gw("istio", [_http("www.example.com"), _https("www.example.com")])
 	inv := _inv([_route("edge", {"name": "public"}, _forward)])
-	index := {"edge/public": [["edge", "web", 0]]}
+	index := {"edge/public": [{"namespace": "edge", "name": "web", "parentRef": {"name": "public"}, "https_redirect": false}]}
 	{f.msg | some f in gw_001.warn} == {"GWAPI-GW-001: Gateway edge/public listener http serves 1 HTTPRoute(s) over plaintext HTTP (edge/web); attach only routes that redirect to https there"} with input as obj with data.inventory.objects as inv with data.meshguard.index.lib.gwapi.computed_routes_by_gateway as index
 
 	# the index, not a scan of the inventory, decides which routes are looked at

@@ -43,23 +43,29 @@ _ref_group(ref) := "" if object.get(ref, "group", group) in {"", "core"}
 else := object.get(ref, "group", group)
 
 # The HTTPRoute parentRefs in the inventory that name each Gateway, keyed
-# "<namespace>/<name>" of the Gateway: a set of [route namespace, route name,
-# index of the parentRef]. The engine computes it once per inventory (see
+# "<namespace>/<name>" of the Gateway: a set of {"namespace", "name" (of the
+# route), "parentRef", "https_redirect" (every rule of the route redirects to
+# https)}. The engine computes it once per inventory (see
 # pkg/policy/index.go); elsewhere routes_by_gateway computes it when read.
 
 # METADATA
 # description: HTTPRoute parentRefs by the Gateway they name, once per inventory.
 # custom:
 #   index: true
-computed_routes_by_gateway[key] contains [ns, name, j] if {
+computed_routes_by_gateway[key] contains entry if {
 	some ns, by_name in object.get(data.inventory.objects, "HTTPRoute.gateway.networking.k8s.io", {})
 	some name, route in by_name
-	some j, ref in route.spec.parentRefs
+	some ref in route.spec.parentRefs
 	[g, k, gw_ns, gw_name] := parent(ref, ns)
 	k == "Gateway"
 	g == group
 	key := concat("/", [gw_ns, gw_name])
+	entry := {"namespace": ns, "name": name, "parentRef": ref, "https_redirect": _redirect_flag(route)}
 }
+
+_redirect_flag(route) if redirects_to_https(route)
+
+else := false
 
 routes_by_gateway := v if {
 	v := data.meshguard.index.lib.gwapi.computed_routes_by_gateway
