@@ -97,18 +97,18 @@ _port_name(s) if {
 _items(value) := [trim_space(e) | some e in split(value, ","); trim_space(e) != ""]
 
 # One item of a port list: {"from": n, "to": m} for a port or a range, or
-# {"name": s} for a named port; undefined when malformed.
-port_item(s) := {"from": n, "to": n} if n := _port_number(s)
-
-port_item(s) := {"from": a, "to": b} if {
+# {"name": s} for a named port; undefined when malformed. The three forms
+# exclude each other (a name has a letter, a range a "-"), so the first that
+# holds is the only one.
+port_item(s) := {"from": n, "to": n} if {
+	n := _port_number(s)
+} else := {"from": a, "to": b} if {
 	parts := split(s, "-")
 	count(parts) == 2
 	a := _port_number(parts[0])
 	b := _port_number(parts[1])
 	a <= b
-}
-
-port_item(s) := {"name": s} if _port_name(s)
+} else := {"name": s} if _port_name(s)
 
 # The items of a port list, and the ones that are not a port, range or name.
 ports(value) := [port_item(s) | some s in _items(value)]
@@ -116,15 +116,19 @@ ports(value) := [port_item(s) | some s in _items(value)]
 malformed_ports(value) := [s | some s in _items(value); not port_item(s)]
 
 # A port (number, with its name when known) is in a port list.
-covers(list, port, _) if {
-	some item in ports(list)
+covers(list, port, name) if listed(ports(list), port, name)
+
+# The same for a list already parsed with ports(list): a caller that asks
+# about many ports parses the list once.
+listed(items, port, _) if {
+	some item in items
 	item.from <= port
 	port <= item.to
 }
 
-covers(list, _, name) if {
+listed(items, _, name) if {
 	name != ""
-	some item in ports(list)
+	some item in items
 	item.name == name
 }
 

@@ -57,7 +57,12 @@ _is_server if {
 	kube.group == "policy.linkerd.io"
 }
 
-_value := linkerd.own_annotation(_key) if not _is_server
+# The annotation's value (undefined when it is absent, and on a Server). Every
+# finding about the list needs it, so each body below tests it first.
+_value := v if {
+	v := linkerd.own_annotation(_key)
+	not _is_server
+}
 
 _path := linkerd.annotation_path(_key)
 
@@ -76,8 +81,9 @@ _max_range := 1000
 
 warn contains f if {
 	_applies
+	items := linkerd.ports(_value)
 	wide := [sprintf("%d-%d", [item.from, item.to]) |
-		some item in linkerd.ports(_value)
+		some item in items
 		(item.to - item.from) + 1 > _max_range
 	]
 	count(wide) > 0
@@ -88,17 +94,23 @@ warn contains f if {
 	)
 }
 
-# Container ports the annotation leaves out of the install's defaults.
+# Container ports the annotation leaves out of the install's defaults (only
+# asked when the annotation is set; the lists are parsed once).
 _dropped contains sprintf("%d", [p.containerPort]) if {
 	kube.is_workload
 	some c in object.get(kube.pod_spec, "containers", [])
 	some p in object.get(c, "ports", [])
-	linkerd.covers(config.params.linkerd.defaultOpaquePorts, p.containerPort, "")
-	not linkerd.covers(_value, p.containerPort, object.get(p, "name", ""))
+	linkerd.listed(_default_items, p.containerPort, "")
+	not linkerd.listed(_items, p.containerPort, object.get(p, "name", ""))
 }
+
+_items := linkerd.ports(_value)
+
+_default_items := linkerd.ports(config.params.linkerd.defaultOpaquePorts)
 
 warn contains f if {
 	_applies
+	_value
 	count(_dropped) > 0
 	f := finding.new(
 		rego.metadata.chain(),
