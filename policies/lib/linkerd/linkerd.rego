@@ -66,13 +66,18 @@ annotation_path(key) := ["metadata", "annotations", key] if not kube.is_workload
 
 annotation_path(key) := kube.pod_meta_path(["annotations", key]) if kube.is_workload
 
-# Annotation values are strings in the cluster; offline YAML may hold numbers.
-own_annotation(key) := sprintf("%v", [own_annotations[key]])
+# The object's own annotations as strings: values are strings in the cluster;
+# offline YAML may hold numbers. Computed once per evaluation (most objects
+# have none or a few), so that rules look values up instead of calling a
+# function per key.
+own_values := {key: sprintf("%v", [v]) | some key, v in own_annotations}
+
+own_annotation(key) := own_values[key]
 
 # The value of a config annotation a workload's proxy gets, with where it is
 # written: the pod's own, else its Namespace's (from the inventory).
 # config(key) == [value, "pod" | "namespace"]
-config(key) := [own_annotation(key), "pod"] if {
+config(key) := [own_values[key], "pod"] if {
 	kube.is_workload
 	own_annotations[key]
 } else := [sprintf("%v", [kube.namespace_object.metadata.annotations[key]]), "namespace"] if {

@@ -33,6 +33,7 @@ package meshguard.linkerd.authz_001
 import data.meshguard.lib.config
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
+import data.meshguard.lib.linkerd
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
@@ -51,15 +52,13 @@ _is_namespace if {
 }
 
 # Where the annotation is: the Namespace's own, or the pod metadata.
-_annotations := object.get(kube.obj, ["metadata", "annotations"], {}) if _is_namespace
-
-_annotations := kube.pod_annotations if kube.is_workload
-
 _path := ["metadata", "annotations", _key] if _is_namespace
 
 _path := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
 
-_value := _annotations[_key]
+# The value from there (linkerd.own_annotations reads the same place). Every
+# finding but the meshed Namespace's needs it: those bodies test it first.
+_value := linkerd.own_annotations[_key]
 
 _ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
@@ -70,8 +69,8 @@ _severity := "critical" if _is_namespace
 _severity := "high" if kube.is_workload
 
 deny contains f if {
-	_applies
 	_value in _unauthenticated
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s %q, which admits clients that are not meshed; use deny and allow traffic with Servers and AuthorizationPolicies", [_ref, _key, _value]),
@@ -81,8 +80,8 @@ deny contains f if {
 }
 
 warn contains f if {
-	_applies
 	_value == "all-authenticated"
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s all-authenticated, which admits any meshed identity, from other clusters too; use deny", [_ref, _key]),
@@ -92,8 +91,8 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
 	_value
+	_applies
 	not _value in _unauthenticated
 	_value != "all-authenticated"
 	not _value in config.params.linkerd.allowedDefaultInboundPolicies
@@ -111,8 +110,8 @@ _meshed_namespace if {
 }
 
 warn contains f if {
-	_applies
 	_meshed_namespace
+	_applies
 	not _value
 	f := finding.with_severity(
 		rego.metadata.chain(),

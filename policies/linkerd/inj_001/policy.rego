@@ -56,9 +56,9 @@ _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_w
 
 # (a)
 deny contains f if {
-	_applies
-	kube.is_workload
 	kube.pod_annotations[linkerd.inject_key] == "disabled"
+	kube.is_workload
+	_applies
 	linkerd.namespace_meshed(kube.namespace_object)
 	f := finding.new(
 		rego.metadata.chain(),
@@ -78,8 +78,8 @@ _other_mesh if istio.namespace_injected(kube.obj)
 _other_mesh if kube.obj.metadata.labels["istio.io/dataplane-mode"] == "ambient"
 
 warn contains f if {
-	_applies
 	_is_namespace
+	_applies
 	linkerd.cluster_meshed
 	not _other_mesh
 	not linkerd.namespace_meshed(kube.obj)
@@ -97,8 +97,8 @@ warn contains f if {
 _await_key := "config.linkerd.io/proxy-await"
 
 warn contains f if {
+	linkerd.own_values[_await_key] == "disabled"
 	_applies
-	linkerd.own_annotation(_await_key) == "disabled"
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s: disabled, so the application may start before its proxy is ready and its first connections fail", [_ref, _await_key]),

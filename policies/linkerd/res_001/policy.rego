@@ -98,8 +98,8 @@ _missing := [_keys[k] |
 ]
 
 warn contains f if {
-	_applies
 	linkerd.workload_meshed
+	_applies
 	count(_missing) > 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -114,7 +114,7 @@ warn contains f if {
 _own[k] := [v, linkerd.annotation_path(key)] if {
 	_judged
 	some k, key in _keys
-	v := linkerd.own_annotation(key)
+	v := linkerd.own_values[key]
 }
 
 # The effective value: the object's own, else (a workload) its Namespace's.
@@ -122,8 +122,22 @@ _effective(k) := linkerd.config(_keys[k])[0] if kube.is_workload
 
 _effective(k) := _own[k][0] if _is_namespace
 
+# Every deny is about a proxy resource annotation the judged object sets
+# itself (all of them, the ratio too, start with this prefix): the object's
+# annotations are looked at once, and most set none.
 deny contains f if {
+	_judged
+	_proxy_annotated
 	_applies
+	some f in _denials
+}
+
+_proxy_annotated if {
+	some key, _ in linkerd.own_values
+	startswith(key, "config.linkerd.io/proxy-")
+}
+
+_denials contains f if {
 	some k, [v, p] in _own
 	not units.parse(v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
@@ -137,8 +151,7 @@ _bounds := {
 	"cpuLimit": ["", "cpuLimitMax"],
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	some k, [v, p] in _own
 	min_key := _bounds[k][0]
 	min_key != ""
@@ -147,8 +160,7 @@ deny contains f if {
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	some k, [v, p] in _own
 	max := config.params.sidecar[_bounds[k][1]]
 	units.parse(v) > units.parse(max)
@@ -158,12 +170,10 @@ deny contains f if {
 _pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"], ["storage", "storageLimit"]]
 
 # A limit below its request; reported where one of the two is the object's own.
-deny contains f if {
-	_applies
-	_judged
+_denials contains f if {
+	some k, _ in _own
 	some [req, lim] in _pairs
-	some k in [req, lim]
-	_own[k]
+	k in [req, lim]
 	units.parse(_effective(lim)) < units.parse(_effective(req))
 	f := finding.new(
 		rego.metadata.chain(),
@@ -177,10 +187,8 @@ _limit_path(_, lim) := _own[lim][1]
 
 _limit_path(req, lim) := _own[req][1] if not _own[lim]
 
-deny contains f if {
-	_applies
-	_judged
-	v := linkerd.own_annotation(_ratio_key)
+_denials contains f if {
+	v := linkerd.own_values[_ratio_key]
 	not _ratio(v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a number in (0, 1]", [_ref, _ratio_key, v]), linkerd.annotation_path(_ratio_key))
 }
