@@ -21,17 +21,19 @@ inject_key := "consul.hashicorp.com/connect-inject"
 
 # The workload's namespace is one whose workloads must be meshed
 # (consul.meshNamespaces).
-mesh_namespace if kube.namespace in {ns | some ns in config.params.consul.meshNamespaces}
+mesh_namespace if kube.namespace in config.params.consul.meshNamespaces
 
 # The workload asks for the sidecar, or sits in a mesh namespace and does
 # not opt out (the chart injects only on request: connectInject.default false).
+# The bodies spell out inject_key and is_true: each rule referred to is one
+# more rule evaluated per object.
 injected if {
+	kube.pod_annotations["consul.hashicorp.com/connect-inject"] in {"1", "t", "T", "TRUE", "true", "True"}
 	kube.is_workload
-	is_true(kube.pod_annotations[inject_key])
 }
 
 injected if {
-	kube.is_workload
 	mesh_namespace
-	not kube.pod_annotations[inject_key]
+	kube.is_workload
+	not kube.pod_annotations["consul.hashicorp.com/connect-inject"]
 }

@@ -68,37 +68,35 @@ opted_out if {
 # Where the opt-out is written, as a field path.
 opt_out_paths contains _inject_path if opted_out
 
-# The workload's namespace is enrolled (the Namespace must be in the inventory).
-namespace_enrolled if namespace_injected(kube.namespace_object)
+# The workload's namespace is enrolled (the Namespace must be in the inventory):
+# namespace_injected(kube.namespace_object), spelled out so that it is
+# evaluated once per object without a function call.
+namespace_enrolled if kube.namespace_object.metadata.labels["istio-injection"] == "enabled"
+
+namespace_enrolled if {
+	kube.namespace_object.metadata.labels["istio.io/rev"]
+	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
+}
 
 # The workload will run with an Istio sidecar: it already has one (an injected
 # Pod), it asks for one with the inject label, or its namespace is enrolled and
-# it does not opt out.
+# it does not opt out. (The bodies spell out _inject_key, _truthy and the proxy
+# container test: each rule referred to is one more rule evaluated per object.)
 gets_sidecar if {
+	"istio-proxy" in kube.container_names
 	kube.is_workload
-	_has_proxy_container
 }
 
 gets_sidecar if {
+	lower(kube.pod_labels["sidecar.istio.io/inject"]) in {"y", "yes", "true", "on"} # only the label opts in outside enrolled namespaces
 	kube.is_workload
-	lower(kube.pod_labels[_inject_key]) in _truthy # only the label opts in outside enrolled namespaces
 	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
 }
 
 gets_sidecar if {
-	kube.is_workload
 	namespace_enrolled
+	kube.is_workload
 	not opted_out
-}
-
-_has_proxy_container if {
-	some c in kube.pod_spec.containers
-	c.name == "istio-proxy"
-}
-
-_has_proxy_container if {
-	some c in kube.pod_spec.initContainers
-	c.name == "istio-proxy"
 }
 
 # The action of an AuthorizationPolicy; absent means ALLOW.

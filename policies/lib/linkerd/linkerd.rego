@@ -27,39 +27,33 @@ control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/is-control-plane"]
 control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/extension"]
 
 # The pod (an injected Pod) has a linkerd-proxy container.
-has_proxy_container if {
-	some c in kube.pod_spec.containers
-	c.name == "linkerd-proxy"
-}
-
-has_proxy_container if {
-	some c in kube.pod_spec.initContainers
-	c.name == "linkerd-proxy"
-}
+has_proxy_container if "linkerd-proxy" in kube.container_names
 
 # The workload will run with a Linkerd proxy: it already has one (an injected
 # Pod), its pod metadata asks for one, or its Namespace does and the pod does
 # not opt out.
+# (The bodies spell out inject_key, namespace_meshed and has_proxy_container:
+# each rule referred to is one more rule evaluated per object.)
 workload_meshed if {
 	kube.is_workload
-	has_proxy_container
+	kube.pod_annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 }
 
 workload_meshed if {
 	kube.is_workload
-	kube.pod_annotations[inject_key] in {"enabled", "ingress"}
+	kube.namespace_object.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+	not kube.pod_annotations["linkerd.io/inject"] == "disabled"
 }
 
 workload_meshed if {
 	kube.is_workload
-	namespace_meshed(kube.namespace_object)
-	not kube.pod_annotations[inject_key] == "disabled"
+	"linkerd-proxy" in kube.container_names
 }
 
 # The object's own annotations: a Namespace's or a workload's pod metadata.
-own_annotations := object.get(kube.obj, ["metadata", "annotations"], {}) if not kube.is_workload
-
-own_annotations := kube.pod_annotations if kube.is_workload
+own_annotations := kube.pod_annotations if {
+	kube.is_workload
+} else := object.get(kube.obj, ["metadata", "annotations"], {})
 
 # Path of one of the object's own annotations.
 annotation_path(key) := ["metadata", "annotations", key] if not kube.is_workload
