@@ -48,9 +48,9 @@ _judged if {
 	kube.name != istio.root_namespace
 }
 
-_enrolled if istio.namespace_injected(kube.obj)
-
-_enrolled if _labels["istio.io/dataplane-mode"] == "ambient"
+# istio.namespace_in_mesh(kube.obj), which other rules of Namespaces ask too
+# (the call is then answered from the cache).
+_enrolled if istio.namespace_in_mesh(kube.obj)
 
 # The Istio objects that act on the namespace's own workloads.
 _workload_kinds := [
@@ -108,9 +108,9 @@ _why := ["sets istio-injection=disabled", ["metadata", "labels", "istio-injectio
 } else := ["is not enrolled in the mesh", ["metadata"]]
 
 warn contains f if {
-	_judged
 	_labels["istio-injection"] == "enabled"
 	_labels["istio.io/rev"]
+	_judged
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s sets both istio-injection=enabled and istio.io/rev (%s), which select different injectors; keep one", [kube.name, _labels["istio.io/rev"]]),

@@ -100,9 +100,15 @@ _values[k] := [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0]
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
+# Every deny is about a workload that gets a sidecar: that is tested once,
+# and the cases are _denials.
 deny contains f if {
-	_applies
 	istio.gets_sidecar
+	_applies
+	some f in _denials
+}
+
+_denials contains f if {
 	count(_values) == 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -111,9 +117,7 @@ deny contains f if {
 	)
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	count(_values) > 0
 	some k in _required
 	not _values[k]
@@ -128,9 +132,7 @@ deny contains f if {
 # into strings.
 _parse(k) := units.parse(sprintf("%v", [_values[k][0]]))
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	not _parse(k)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
@@ -144,9 +146,7 @@ _bounds := {
 	"cpuLimit": ["", "cpuLimitMax"],
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	min_key := _bounds[k][0]
 	min_key != ""
@@ -155,9 +155,7 @@ deny contains f if {
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	max := config.params.sidecar[_bounds[k][1]]
 	_parse(k) > units.parse(max)
@@ -166,9 +164,7 @@ deny contains f if {
 
 _pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"]]
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some [req, lim] in _pairs
 	_parse(lim) < _parse(req)
 	f := finding.new(
@@ -192,8 +188,8 @@ _default_params := {
 # Annotation values are strings; a parameter written as a YAML number
 # (`cpuRequest: 1`) is rendered as one.
 mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": sprintf("%v", [v])} if {
-	_applies
 	istio.gets_sidecar
+	_applies
 	count(_annotated) == 0
 	not _proxy
 	some k, param in _default_params

@@ -58,7 +58,7 @@ _path := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
 
 # The value from there (linkerd.own_annotations reads the same place). Every
 # finding but the meshed Namespace's needs it: those bodies test it first.
-_value := linkerd.own_annotations[_key]
+_value := linkerd.own_annotations["config.linkerd.io/default-inbound-policy"] # _key
 
 _ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
@@ -105,8 +105,8 @@ warn contains f if {
 }
 
 _meshed_namespace if {
-	_is_namespace
 	kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+	_is_namespace
 }
 
 warn contains f if {

@@ -56,7 +56,7 @@ _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_w
 
 # (a)
 deny contains f if {
-	kube.pod_annotations[linkerd.inject_key] == "disabled"
+	kube.pod_annotations["linkerd.io/inject"] == "disabled" # linkerd.inject_key
 	kube.is_workload
 	_applies
 	linkerd.namespace_meshed(kube.namespace_object)
@@ -72,16 +72,15 @@ _inject_path := ["metadata", "annotations", linkerd.inject_key] if {
 	kube.obj.metadata.annotations[linkerd.inject_key]
 } else := ["metadata", "annotations"]
 
-# A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another mesh.
-_other_mesh if istio.namespace_injected(kube.obj)
-
-_other_mesh if kube.obj.metadata.labels["istio.io/dataplane-mode"] == "ambient"
-
+# A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another
+# mesh: istio.namespace_in_mesh(kube.obj), which the Istio rules of Namespaces
+# ask too (the call is then answered from the cache).
 warn contains f if {
-	_is_namespace
+	kube.kind == "Namespace"
+	kube.group == ""
 	_applies
 	linkerd.cluster_meshed
-	not _other_mesh
+	not istio.namespace_in_mesh(kube.obj)
 	not linkerd.namespace_meshed(kube.obj)
 	not linkerd.control_plane_namespace(kube.obj)
 	not kube.excluded_namespace(kube.name)
@@ -97,7 +96,7 @@ warn contains f if {
 _await_key := "config.linkerd.io/proxy-await"
 
 warn contains f if {
-	linkerd.own_values[_await_key] == "disabled"
+	linkerd.own_values["config.linkerd.io/proxy-await"] == "disabled" # _await_key
 	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),

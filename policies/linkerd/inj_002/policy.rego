@@ -53,14 +53,12 @@ _ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
 
-_port_keys := {"config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"}
-
 _subnets_key := "config.linkerd.io/skip-subnets"
 
 _allowed := {sprintf("%v", [p]) | some p in config.params.linkerd.allowedSkipPorts}
 
 deny contains f if {
-	some key in _port_keys
+	some key in {"config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"}
 	v := linkerd.own_values[key]
 	_applies
 	items := [trim_space(s) | some s in split(v, ","); trim_space(s) != ""]
@@ -74,7 +72,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	v := linkerd.own_values[_subnets_key]
+	v := linkerd.own_values["config.linkerd.io/skip-subnets"] # _subnets_key
 	_applies
 	trim_space(v) != ""
 	f := finding.new(

@@ -60,13 +60,14 @@ _is_server if {
 # The annotation's value (undefined when it is absent, and on a Server). Every
 # finding about the list needs it, so each body below tests it first.
 _value := v if {
-	v := linkerd.own_annotation(_key)
+	v := linkerd.own_values["config.linkerd.io/opaque-ports"] # _key
 	not _is_server
 }
 
 _path := linkerd.annotation_path(_key)
 
 deny contains f if {
+	_value
 	_applies
 	bad := linkerd.malformed_ports(_value)
 	count(bad) > 0
@@ -80,6 +81,7 @@ deny contains f if {
 _max_range := 1000
 
 warn contains f if {
+	_value
 	_applies
 	items := linkerd.ports(_value)
 	wide := [sprintf("%d-%d", [item.from, item.to]) |
@@ -109,8 +111,8 @@ _items := linkerd.ports(_value)
 _default_items := linkerd.ports(config.params.linkerd.defaultOpaquePorts)
 
 warn contains f if {
-	_applies
 	_value
+	_applies
 	count(_dropped) > 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -136,8 +138,9 @@ _authorized_routes contains sprintf("%s %s", [ref.kind, ref.name]) if {
 }
 
 warn contains f if {
+	kube.kind == "Server"
+	kube.group == "policy.linkerd.io"
 	_applies
-	_is_server
 	kube.inventory_known
 	kube.obj.spec.proxyProtocol == "opaque"
 	count(_authorized_routes) > 0

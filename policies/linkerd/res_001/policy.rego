@@ -98,6 +98,7 @@ _missing := [_keys[k] |
 ]
 
 warn contains f if {
+	kube.is_workload
 	linkerd.workload_meshed
 	_applies
 	count(_missing) > 0
@@ -126,8 +127,8 @@ _effective(k) := _own[k][0] if _is_namespace
 # itself (all of them, the ratio too, start with this prefix): the object's
 # annotations are looked at once, and most set none.
 deny contains f if {
-	_judged
 	_proxy_annotated
+	_judged
 	_applies
 	some f in _denials
 }
