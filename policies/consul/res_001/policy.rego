@@ -73,10 +73,11 @@ warn contains f if {
 	)
 }
 
-# Every deny is about a workload that gets the sidecar: that is tested once,
-# and the cases are _denials.
+# Every deny is about a value of a workload that gets the sidecar: that is
+# tested once, and the cases are _denials.
 deny contains f if {
 	consul.injected
+	count(_values) > 0
 	_applies
 	some f in _denials
 }

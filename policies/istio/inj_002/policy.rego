@@ -48,9 +48,8 @@ _judged if {
 	kube.name != istio.root_namespace
 }
 
-# istio.namespace_in_mesh(kube.obj), which other rules of Namespaces ask too
-# (the call is then answered from the cache).
-_enrolled if istio.namespace_in_mesh(kube.obj)
+# istio.namespace_in_mesh(kube.obj), once per object for every rule that asks.
+_enrolled if istio.obj_in_mesh
 
 # The Istio objects that act on the namespace's own workloads.
 _workload_kinds := [
@@ -75,8 +74,9 @@ _for_gateway(obj) if {
 _for_gateway(obj) if obj.spec.targetRef.kind == "Gateway"
 
 _policies := sort([sprintf("%s %s/%s", [split(key, ".")[0], kube.name, name]) |
+	objects := data.inventory.objects # read once, not once per kind
 	some key in _workload_kinds
-	some name, obj in data.inventory.objects[key][kube.name]
+	some name, obj in objects[key][kube.name]
 	not _for_gateway(obj)
 ])
 

@@ -128,6 +128,11 @@ namespace_in_mesh(ns) if namespace_injected(ns)
 
 namespace_in_mesh(ns) if ns.metadata.labels["istio.io/dataplane-mode"] == "ambient"
 
+# namespace_in_mesh(kube.obj), for the rules that judge Namespace objects: a
+# rule is evaluated once per object, where a function call whose answer is
+# "no" (undefined) is evaluated again on every call.
+obj_in_mesh if namespace_in_mesh(kube.obj)
+
 # A policy spec that applies to its whole namespace (mesh-wide in the root
 # namespace): no workload selector and no targetRef(s).
 namespace_wide(spec) if {

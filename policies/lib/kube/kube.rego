@@ -29,8 +29,9 @@ operation := input.request.operation if {
 indexed if data.meshguard.engine.indexed == true
 
 # API group of the object ("" for the core group), from apiVersion.
-group := substring(obj.apiVersion, 0, indexof(obj.apiVersion, "/")) if {
-	contains(obj.apiVersion, "/")
+group := substring(obj.apiVersion, 0, i) if {
+	i := indexof(obj.apiVersion, "/")
+	i >= 0
 } else := ""
 
 kind := obj.kind

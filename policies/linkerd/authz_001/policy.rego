@@ -52,21 +52,22 @@ _is_namespace if {
 }
 
 # Where the annotation is: the Namespace's own, or the pod metadata.
-_path := ["metadata", "annotations", _key] if _is_namespace
-
-_path := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
+_path := ["metadata", "annotations", _key] if {
+	_is_namespace
+} else := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
 
 # The value from there (linkerd.own_annotations reads the same place). Every
 # finding but the meshed Namespace's needs it: those bodies test it first.
 _value := linkerd.own_annotations["config.linkerd.io/default-inbound-policy"] # _key
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
+# (A Namespace is no workload: one rule with an else branch.)
+_ref := sprintf("Namespace %s", [kube.name]) if {
+	_is_namespace
+} else := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
 
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
-
-_severity := "critical" if _is_namespace
-
-_severity := "high" if kube.is_workload
+_severity := "critical" if {
+	_is_namespace
+} else := "high" if kube.is_workload
 
 deny contains f if {
 	_value in _unauthenticated
@@ -79,9 +80,15 @@ deny contains f if {
 	)
 }
 
+# The warnings about the value: the value is tested once.
 warn contains f if {
-	_value == "all-authenticated"
+	_value
 	_applies
+	some f in _value_warnings
+}
+
+_value_warnings contains f if {
+	_value == "all-authenticated"
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s all-authenticated, which admits any meshed identity, from other clusters too; use deny", [_ref, _key]),
@@ -90,9 +97,7 @@ warn contains f if {
 	)
 }
 
-warn contains f if {
-	_value
-	_applies
+_value_warnings contains f if {
 	not _value in _unauthenticated
 	_value != "all-authenticated"
 	not _value in config.params.linkerd.allowedDefaultInboundPolicies

@@ -50,9 +50,10 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+# (A Namespace is no workload: one rule with an else branch.)
+_ref := sprintf("Namespace %s", [kube.name]) if {
+	_is_namespace
+} else := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
 
 # (a)
 deny contains f if {
@@ -68,25 +69,25 @@ deny contains f if {
 }
 
 # (b)
-_inject_path := ["metadata", "annotations", linkerd.inject_key] if {
-	kube.obj.metadata.annotations[linkerd.inject_key]
+_inject_path := ["metadata", "annotations", "linkerd.io/inject"] if { # linkerd.inject_key
+	kube.obj.metadata.annotations["linkerd.io/inject"]
 } else := ["metadata", "annotations"]
 
 # A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another
-# mesh: istio.namespace_in_mesh(kube.obj), which the Istio rules of Namespaces
-# ask too (the call is then answered from the cache).
+# mesh: istio.obj_in_mesh (namespace_in_mesh(kube.obj), once per object). The
+# message names the Namespace itself (it is _ref, without the rule).
 warn contains f if {
 	kube.kind == "Namespace"
 	kube.group == ""
 	_applies
 	linkerd.cluster_meshed
-	not istio.namespace_in_mesh(kube.obj)
+	not istio.obj_in_mesh
 	not linkerd.namespace_meshed(kube.obj)
 	not linkerd.control_plane_namespace(kube.obj)
 	not kube.excluded_namespace(kube.name)
 	f := finding.with_severity(
 		rego.metadata.chain(),
-		sprintf("%s is not meshed by Linkerd (no linkerd.io/inject: enabled) though the cluster runs Linkerd; its pods get no identity and no policy", [_ref]),
+		sprintf("Namespace %s is not meshed by Linkerd (no linkerd.io/inject: enabled) though the cluster runs Linkerd; its pods get no identity and no policy", [kube.name]),
 		_inject_path,
 		"medium",
 	)

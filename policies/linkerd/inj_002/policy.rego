@@ -49,9 +49,10 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+# (A workload is no Namespace: one rule with an else branch.)
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.is_workload
+} else := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
 _subnets_key := "config.linkerd.io/skip-subnets"
 

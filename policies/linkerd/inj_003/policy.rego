@@ -48,9 +48,9 @@ else if kube.applies(rego.metadata.chain())
 
 _key := "config.linkerd.io/opaque-ports"
 
-_ref := sprintf("%s %s", [kube.kind, kube.name]) if kube.namespace == ""
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.namespace != ""
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.namespace != ""
+} else := sprintf("%s %s", [kube.kind, kube.name])
 
 _is_server if {
 	kube.kind == "Server"
@@ -58,7 +58,8 @@ _is_server if {
 }
 
 # The annotation's value (undefined when it is absent, and on a Server). Every
-# finding about the list needs it, so each body below tests it first.
+# finding about the list needs it: the deny and the warn test it first, and
+# the warnings about the list are _list_warnings.
 _value := v if {
 	v := linkerd.own_values["config.linkerd.io/opaque-ports"] # _key
 	not _is_server
@@ -83,9 +84,12 @@ _max_range := 1000
 warn contains f if {
 	_value
 	_applies
-	items := linkerd.ports(_value)
+	some f in _list_warnings
+}
+
+_list_warnings contains f if {
 	wide := [sprintf("%d-%d", [item.from, item.to]) |
-		some item in items
+		some item in _items
 		(item.to - item.from) + 1 > _max_range
 	]
 	count(wide) > 0
@@ -110,9 +114,7 @@ _items := linkerd.ports(_value)
 
 _default_items := linkerd.ports(config.params.linkerd.defaultOpaquePorts)
 
-warn contains f if {
-	_value
-	_applies
+_list_warnings contains f if {
 	count(_dropped) > 0
 	f := finding.new(
 		rego.metadata.chain(),

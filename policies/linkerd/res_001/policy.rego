@@ -66,9 +66,10 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+# (A workload is no Namespace: one rule with an else branch.)
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.is_workload
+} else := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
 # The object's own annotations are judged on a Namespace and on a workload
 # that will get a proxy.
@@ -84,17 +85,25 @@ _container_fields := {
 	"memoryLimit": ["limits", "memory"],
 }
 
-_from_container(k) if {
+# The values an injected linkerd-proxy container has (one set per object,
+# where a function would be evaluated again for every key it does not have).
+_from_container contains k if {
+	"linkerd-proxy" in kube.container_names
 	some c in array.concat(object.get(kube.pod_spec, "containers", []), object.get(kube.pod_spec, "initContainers", []))
 	c.name == "linkerd-proxy"
-	f := _container_fields[k]
+	some k, f in _container_fields
 	c.resources[f[0]][f[1]]
 }
 
-_missing := [_keys[k] |
+# The keys neither the pod nor its Namespace sets: not linkerd.config(key),
+# spelled out (the warn asks only about workloads) so that no function is
+# called per key; namespace_object is undefined when the Namespace is unknown.
+_missing := [key |
 	some k in _required
-	not linkerd.config(_keys[k])
-	not _from_container(k)
+	key := _keys[k]
+	not linkerd.own_annotations[key]
+	not kube.namespace_object.metadata.annotations[key]
+	not k in _from_container
 ]
 
 warn contains f if {
