@@ -107,11 +107,6 @@ _string(raw) := trim_space(sprintf("%v", [raw]))
 
 _skips := "so that traffic skips mTLS and authorization"
 
-_sidecar_annotated if {
-	some key, _ in kube.pod_annotations
-	contains(key, "sidecar.istio.io/")
-}
-
 # The bypasses are found by walking the pod's annotations (most pods have
 # none or a few) rather than by looking up each key of the tables.
 _bypass contains [key, sprintf("%s (%s %q), %s", [what, key, v, _skips])] if {
@@ -142,9 +137,10 @@ _bypass contains [key, sprintf("turns traffic capture off (%s NONE), %s", [key, 
 # Each deny tests what it is about before _judged, which asks whether the
 # workload gets a sidecar. Every bypass annotation is a sidecar.istio.io/ or
 # traffic.sidecar.istio.io/ one: _bypass is evaluated only for a pod that has
-# one.
+# one (the same findings for each such annotation: the set keeps one).
 deny contains f if {
-	_sidecar_annotated
+	some k, _ in kube.pod_annotations
+	contains(k, "sidecar.istio.io/")
 	some [key, what] in _bypass
 	_judged
 	f := finding.new(

@@ -26,11 +26,9 @@ mesh_namespace if kube.namespace in config.params.consul.meshNamespaces
 # The workload asks for the sidecar, or sits in a mesh namespace and does
 # not opt out (the chart injects only on request: connectInject.default false).
 # The bodies spell out inject_key and is_true: each rule referred to is one
-# more rule evaluated per object.
-injected if {
-	kube.pod_annotations["consul.hashicorp.com/connect-inject"] in {"1", "t", "T", "TRUE", "true", "True"}
-	kube.is_workload
-}
+# more rule evaluated per object. The pod annotations of any other kind are
+# empty, so only the mesh namespace's body needs kube.is_workload.
+injected if kube.pod_annotations["consul.hashicorp.com/connect-inject"] in {"1", "t", "T", "TRUE", "true", "True"}
 
 injected if {
 	mesh_namespace

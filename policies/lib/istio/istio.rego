@@ -81,15 +81,13 @@ namespace_enrolled if {
 # The workload will run with an Istio sidecar: it already has one (an injected
 # Pod), it asks for one with the inject label, or its namespace is enrolled and
 # it does not opt out. (The bodies spell out _inject_key, _truthy and the proxy
-# container test: each rule referred to is one more rule evaluated per object.)
-gets_sidecar if {
-	"istio-proxy" in kube.container_names
-	kube.is_workload
-}
+# container test: each rule referred to is one more rule evaluated per object.
+# The pod labels and container names of any other kind are empty, so only the
+# namespace's body needs kube.is_workload.)
+gets_sidecar if "istio-proxy" in kube.container_names
 
 gets_sidecar if {
 	lower(kube.pod_labels["sidecar.istio.io/inject"]) in {"y", "yes", "true", "on"} # only the label opts in outside enrolled namespaces
-	kube.is_workload
 	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
 }
 

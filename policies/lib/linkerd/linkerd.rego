@@ -33,11 +33,10 @@ has_proxy_container if "linkerd-proxy" in kube.container_names
 # Pod), its pod metadata asks for one, or its Namespace does and the pod does
 # not opt out.
 # (The bodies spell out inject_key, namespace_meshed and has_proxy_container:
-# each rule referred to is one more rule evaluated per object.)
-workload_meshed if {
-	kube.is_workload
-	kube.pod_annotations["linkerd.io/inject"] in {"enabled", "ingress"}
-}
+# each rule referred to is one more rule evaluated per object. The pod
+# annotations and container names of any other kind are empty, so only the
+# Namespace's body needs kube.is_workload.)
+workload_meshed if kube.pod_annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 
 workload_meshed if {
 	kube.is_workload
@@ -45,10 +44,7 @@ workload_meshed if {
 	not kube.pod_annotations["linkerd.io/inject"] == "disabled"
 }
 
-workload_meshed if {
-	kube.is_workload
-	"linkerd-proxy" in kube.container_names
-}
+workload_meshed if "linkerd-proxy" in kube.container_names
 
 # The object's own annotations: a Namespace's or a workload's pod metadata.
 own_annotations := kube.pod_annotations if {

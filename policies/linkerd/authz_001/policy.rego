@@ -115,7 +115,8 @@ _meshed_namespace if {
 }
 
 warn contains f if {
-	_meshed_namespace
+	kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"} # _meshed_namespace, spelled out
+	_is_namespace
 	_applies
 	not _value
 	f := finding.with_severity(
