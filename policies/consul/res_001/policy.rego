@@ -53,8 +53,9 @@ _keys := {
 
 _required := ["cpuRequest", "memoryRequest", "memoryLimit"]
 
-# value name -> [value, path]
-_values[k] := [v, kube.pod_meta_path(["annotations", key])] if {
+# value name -> [value, path]. One object rule (not one rule per key), so
+# that _values[k] looks the value up instead of evaluating the rule for k.
+_values := {k: [v, kube.pod_meta_path(["annotations", key])] |
 	some k, key in _keys
 	v := kube.pod_annotations[key]
 }

@@ -80,14 +80,23 @@ _policies := sort([sprintf("%s %s/%s", [split(key, ".")[0], kube.name, name]) |
 	not _for_gateway(obj)
 ])
 
+# Some such policy exists (the names are built only for the finding).
+_has_policies if {
+	objects := data.inventory.objects
+	some key in _workload_kinds
+	some _, obj in objects[key][kube.name]
+	not _for_gateway(obj)
+}
+
 _named(policies) := policies[0] if count(policies) == 1
 
 else := sprintf("%s and %d more", [policies[0], count(policies) - 1])
 
 warn contains f if {
+	not _enrolled
+	_has_policies
 	_judged
 	kube.inventory_known
-	not _enrolled
 	count(_policies) > 0
 	[why, path] := _why
 	f := finding.new(
@@ -108,8 +117,8 @@ _why := ["sets istio-injection=disabled", ["metadata", "labels", "istio-injectio
 } else := ["is not enrolled in the mesh", ["metadata"]]
 
 warn contains f if {
-	_labels["istio-injection"] == "enabled"
-	_labels["istio.io/rev"]
+	kube.obj.metadata.labels["istio-injection"] == "enabled" # _labels, spelled out
+	kube.obj.metadata.labels["istio.io/rev"]
 	_judged
 	f := finding.new(
 		rego.metadata.chain(),

@@ -84,15 +84,14 @@ _container_fields := {
 	"memoryLimit": ["limits", "memory"],
 }
 
-# value name -> [value, path]
-_values[k] := [v, kube.pod_meta_path(["annotations", key])] if {
-	not _from_container
+# value name -> [value, path]. One object rule (not one rule per key), so
+# that _values[k] looks the value up instead of evaluating the rule for k.
+_values := {k: [v, kube.pod_meta_path(["annotations", key])] |
 	some k, key in _keys
 	v := kube.pod_annotations[key]
-}
-
-_values[k] := [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0], f[1]])] if {
-	_from_container
+} if {
+	not _from_container
+} else := {k: [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0], f[1]])] |
 	[p, i] := _proxy_index
 	some k, f in _container_fields
 	v := _proxy.resources[f[0]][f[1]]

@@ -82,7 +82,7 @@ warn contains f if {
 	_applies
 	linkerd.cluster_meshed
 	not istio.obj_in_mesh
-	not linkerd.namespace_meshed(kube.obj)
+	not _meshed
 	not linkerd.control_plane_namespace(kube.obj)
 	not kube.excluded_namespace(kube.name)
 	f := finding.with_severity(
@@ -92,6 +92,10 @@ warn contains f if {
 		"medium",
 	)
 }
+
+# linkerd.namespace_meshed(kube.obj), as a rule (a function whose answer is
+# undefined is evaluated again on every call; a rule once).
+_meshed if kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 
 # (d)
 _await_key := "config.linkerd.io/proxy-await"

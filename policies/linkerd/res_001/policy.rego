@@ -120,8 +120,10 @@ warn contains f if {
 
 # --- values ----------------------------------------------------------------------
 
-# value name -> [value, path] of the object's own annotations.
-_own[k] := [v, linkerd.annotation_path(key)] if {
+# value name -> [value, path] of the object's own annotations. One object
+# rule (not one rule per key), so that _own[k] looks the value up instead of
+# evaluating the rule for k.
+_own := {k: [v, linkerd.annotation_path(key)] |
 	_judged
 	some k, key in _keys
 	v := linkerd.own_values[key]
