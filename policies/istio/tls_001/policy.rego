@@ -32,17 +32,39 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# The cheapest, most selective test first: most DestinationRules disable no
+# TLS, and then the host is never looked up.
 deny contains f if {
 	_applies
+	some p in _disabled
 	host := kube.obj.spec.host
 	istio.in_mesh_host(host)
-	some [p, tls] in istio.destination_rule_tls
-	tls.mode == "DISABLE"
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh%s", [kube.namespace, kube.name, host, _strict_server(host)]),
-		array.concat(p, ["mode"]),
+		p,
 	)
+}
+
+# The paths of the client TLS modes that are DISABLE: of the top-level traffic
+# policy and its port-level settings, and the same two places in every
+# subset. Each place is read directly; a path is built only for a match.
+_disabled contains ["spec", "trafficPolicy", "tls", "mode"] if kube.obj.spec.trafficPolicy.tls.mode == "DISABLE"
+
+_disabled contains ["spec", "trafficPolicy", "portLevelSettings", i, "tls", "mode"] if {
+	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
+	setting.tls.mode == "DISABLE"
+}
+
+_disabled contains ["spec", "subsets", j, "trafficPolicy", "tls", "mode"] if {
+	some j, subset in kube.obj.spec.subsets
+	subset.trafficPolicy.tls.mode == "DISABLE"
+}
+
+_disabled contains ["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "tls", "mode"] if {
+	some j, subset in kube.obj.spec.subsets
+	some i, setting in subset.trafficPolicy.portLevelSettings
+	setting.tls.mode == "DISABLE"
 }
 
 # Where the other objects say the host's namespace is STRICT, the plaintext
