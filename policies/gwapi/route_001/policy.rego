@@ -40,27 +40,37 @@ else if kube.applies(rego.metadata.chain())
 
 _linkerd_key := "timeout.linkerd.io/request"
 
-_prefix := sprintf("HTTPRoute %s/%s", [kube.namespace, kube.name])
-
+# Each body tests the route rule first, with local variables (a reference to
+# a rule or to kube.obj costs a walk of OPA's rule tree; a local does not),
+# and _applies, which the engine has always decided, last. A rule forwards
+# when it has backendRefs and no RequestRedirect filter (gwapi.forwarding,
+# read in place: the set of all forwarding rules costs more than the tests).
 warn contains f if {
-	_applies
-	not kube.obj.metadata.annotations[_linkerd_key]
-	some [i, rule] in gwapi.forwarding(kube.obj.spec)
+	obj := kube.obj
+	not obj.metadata.annotations["timeout.linkerd.io/request"] # _linkerd_key
+	some i, rule in obj.spec.rules
+	count(rule.backendRefs) > 0
+	not _redirects(rule)
 	duration.unset(object.get(rule, "timeouts", {}), "request")
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s rule %d sets no timeouts.request, so how long a request may take is up to the implementation; set one (default %s)", [_prefix, i, config.params.route.defaultTimeout]),
+		sprintf("HTTPRoute %s/%s rule %d sets no timeouts.request, so how long a request may take is up to the implementation; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
 		["spec", "rules", i],
 	)
 }
 
 deny contains f if {
+	some i, rule in kube.obj.spec.rules
+	request := rule.timeouts.request
+	limit := config.params.route.maxTimeout
+	time.parse_duration_ns(request) > time.parse_duration_ns(limit)
+	count(rule.backendRefs) > 0
+	not _redirects(rule)
 	_applies
-	some [i, rule] in gwapi.forwarding(kube.obj.spec)
-	duration.ns(rule.timeouts.request) > duration.ns(config.params.route.maxTimeout)
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s rule %d has timeouts.request %s, above the maximum %s", [_prefix, i, rule.timeouts.request, config.params.route.maxTimeout]),
+		sprintf("HTTPRoute %s/%s rule %d has timeouts.request %s, above the maximum %s", [kube.namespace, kube.name, i, request, limit]),
 		["spec", "rules", i, "timeouts", "request"],
 	)
 }
@@ -78,3 +88,9 @@ mutate contains {"path": ["spec", "rules", i, "timeouts", "request"], "value": c
 }
 
 _backend_request_too_long(rule) if duration.ns(rule.timeouts.backendRequest) > duration.ns(config.params.route.defaultTimeout)
+
+# The rule has a RequestRedirect filter.
+_redirects(rule) if {
+	some f in rule.filters
+	f.type == "RequestRedirect"
+}

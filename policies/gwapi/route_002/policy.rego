@@ -34,44 +34,45 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# The route rules with a retry. Few routes retry: every body starts by
+# reading this set, and tests _applies (which the engine has always decided)
+# only for a retry that would be reported.
 _retries contains [i, rule, rule.retry] if {
 	some i, rule in kube.obj.spec.rules
 	rule.retry
 }
 
-_prefix(i) := sprintf("HTTPRoute %s/%s rule %d", [kube.namespace, kube.name, i])
-
 deny contains f if {
-	_applies
 	some [i, _, r] in _retries
 	r.attempts > config.params.retry.maxAttempts
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, above the maximum %d", [_prefix(i), r.attempts, config.params.retry.maxAttempts]),
+		sprintf("HTTPRoute %s/%s rule %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, r.attempts, config.params.retry.maxAttempts]),
 		["spec", "rules", i, "retry", "attempts"],
 	)
 }
 
 warn contains f if {
-	_applies
 	some [i, rule, _] in _retries
 	duration.unset(object.get(rule, "timeouts", {}), "request")
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries without timeouts.request, so retries may go on as long as the implementation allows; set one", [_prefix(i)]),
+		sprintf("HTTPRoute %s/%s rule %d retries without timeouts.request, so retries may go on as long as the implementation allows; set one", [kube.namespace, kube.name, i]),
 		["spec", "rules", i, "retry"],
 	)
 }
 
 warn contains f if {
-	_applies
 	some [i, rule, r] in _retries
-	request := duration.ns(rule.timeouts.request)
+	request := time.parse_duration_ns(rule.timeouts.request)
 	request > 0
-	(1 + r.attempts) * duration.ns(rule.timeouts.backendRequest) > request
+	(1 + r.attempts) * time.parse_duration_ns(rule.timeouts.backendRequest) > request
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s: (1 + %d attempts) x backendRequest %s exceeds timeouts.request %s, so the last tries never run", [_prefix(i), r.attempts, rule.timeouts.backendRequest, rule.timeouts.request]),
+		sprintf("HTTPRoute %s/%s rule %d: (1 + %d attempts) x backendRequest %s exceeds timeouts.request %s, so the last tries never run", [kube.namespace, kube.name, i, r.attempts, rule.timeouts.backendRequest, rule.timeouts.request]),
 		["spec", "rules", i, "retry", "attempts"],
 	)
 }
@@ -88,14 +89,14 @@ _read_only(rule) if {
 }
 
 warn contains f if {
-	_applies
 	some [i, rule, r] in _retries
-	not _read_only(rule)
 	unsafe := sort([c | some c in r.codes; not c in _safe_codes])
 	count(unsafe) > 0
+	not _read_only(rule)
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries on status %v, which can repeat requests that already had side effects; restrict the rule to GET/HEAD/OPTIONS or retry only on 502, 503, 504", [_prefix(i), unsafe]),
+		sprintf("HTTPRoute %s/%s rule %d retries on status %v, which can repeat requests that already had side effects; restrict the rule to GET/HEAD/OPTIONS or retry only on 502, 503, 504", [kube.namespace, kube.name, i, unsafe]),
 		["spec", "rules", i, "retry", "codes"],
 	)
 }
