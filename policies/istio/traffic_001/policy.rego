@@ -26,7 +26,6 @@
 package meshguard.istio.traffic_001
 
 import data.meshguard.lib.config
-import data.meshguard.lib.duration
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
@@ -37,6 +36,7 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# The HTTP routes that forward: `route` present, no delegate.
 _forwarding contains [i, route] if {
 	some i, route in kube.obj.spec.http
 	route.route
@@ -44,14 +44,21 @@ _forwarding contains [i, route] if {
 }
 
 # No timeout: absent or null (what the mutation fills in), or 0s (disabled).
-_no_timeout(route) if object.get(route, "timeout", null) == null
+# One else chain (it stops at the first branch that holds) ending in false.
+_no_timeout(route) if {
+	object.get(route, "timeout", null) == null
+} else if {
+	not route.timeout
+} else if {
+	time.parse_duration_ns(route.timeout) == 0
+} else := false
 
-_no_timeout(route) if duration.unset(route, "timeout")
-
+# Each body reads the forwarding routes, tests them, and tests _applies,
+# which the engine has always decided, last.
 deny contains f if {
-	_applies
 	some [i, route] in _forwarding
 	_no_timeout(route)
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d has no timeout, so a stuck upstream holds requests forever; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
@@ -60,12 +67,14 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	some [i, route] in _forwarding
-	duration.ns(route.timeout) > duration.ns(config.params.route.maxTimeout)
+	timeout := route.timeout
+	limit := config.params.route.maxTimeout
+	time.parse_duration_ns(timeout) > time.parse_duration_ns(limit)
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("VirtualService %s/%s: HTTP route %d has timeout %s, above the maximum %s", [kube.namespace, kube.name, i, route.timeout, config.params.route.maxTimeout]),
+		sprintf("VirtualService %s/%s: HTTP route %d has timeout %s, above the maximum %s", [kube.namespace, kube.name, i, timeout, limit]),
 		["spec", "http", i, "timeout"],
 	)
 }

@@ -40,60 +40,64 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# The HTTP routes with a retry policy. Few routes have one: every body starts
+# by reading this set, tests with local variables and builtins (object.get
+# for the attempts, no helper function per use), and tests _applies, which
+# the engine has always decided, last.
 _retries contains [i, route, route.retries] if {
 	some i, route in kube.obj.spec.http
 	route.retries
 }
 
-_attempts(r) := object.get(r, "attempts", 0)
-
-_prefix(i) := sprintf("VirtualService %s/%s: HTTP route %d", [kube.namespace, kube.name, i])
-
 deny contains f if {
-	_applies
 	some [i, _, r] in _retries
-	_attempts(r) > config.params.retry.maxAttempts
+	attempts := object.get(r, "attempts", 0)
+	attempts > config.params.retry.maxAttempts
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, above the maximum %d", [_prefix(i), _attempts(r), config.params.retry.maxAttempts]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, attempts, config.params.retry.maxAttempts]),
 		["spec", "http", i, "retries", "attempts"],
 	)
 }
 
 deny contains f if {
-	_applies
 	some [i, route, r] in _retries
-	duration.ns(route.timeout) > 0 # 0s disables the route timeout
-	duration.ns(r.perTryTimeout) > duration.ns(route.timeout)
+	timeout := time.parse_duration_ns(route.timeout)
+	timeout > 0 # 0s disables the route timeout
+	time.parse_duration_ns(r.perTryTimeout) > timeout
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s has perTryTimeout %s longer than its timeout %s", [_prefix(i), r.perTryTimeout, route.timeout]),
+		sprintf("VirtualService %s/%s: HTTP route %d has perTryTimeout %s longer than its timeout %s", [kube.namespace, kube.name, i, r.perTryTimeout, route.timeout]),
 		["spec", "http", i, "retries", "perTryTimeout"],
 	)
 }
 
 warn contains f if {
-	_applies
 	some [i, _, r] in _retries
-	_attempts(r) > 0
+	attempts := object.get(r, "attempts", 0)
+	attempts > 0
 	duration.unset(r, "perTryTimeout")
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times without perTryTimeout, so each try may take the whole route timeout", [_prefix(i), _attempts(r)]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries %d times without perTryTimeout, so each try may take the whole route timeout", [kube.namespace, kube.name, i, attempts]),
 		["spec", "http", i, "retries"],
 	)
 }
 
 warn contains f if {
-	_applies
 	some [i, route, r] in _retries
-	per_try := duration.ns(r.perTryTimeout)
-	timeout := duration.ns(route.timeout)
+	per_try := time.parse_duration_ns(r.perTryTimeout)
+	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0
-	(1 + _attempts(r)) * per_try > timeout
+	attempts := object.get(r, "attempts", 0)
+	(1 + attempts) * per_try > timeout
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [_prefix(i), _attempts(r), r.perTryTimeout, route.timeout]),
+		sprintf("VirtualService %s/%s: HTTP route %d: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [kube.namespace, kube.name, i, attempts, r.perTryTimeout, route.timeout]),
 		["spec", "http", i, "retries"],
 	)
 }
@@ -108,20 +112,21 @@ _read_only(route) if {
 }
 
 warn contains f if {
-	_applies
 	some [i, route, r] in _retries
-	_attempts(r) > 0
-	not _read_only(route)
+	object.get(r, "attempts", 0) > 0
+	safe := {c | some c in config.params.retry.safeConditions}
 	unsafe := [t |
 		some raw in split(r.retryOn, ",")
 		t := trim_space(raw)
 		t != ""
-		not t in {c | some c in config.params.retry.safeConditions}
+		not t in safe
 	]
 	count(unsafe) > 0
+	not _read_only(route)
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [_prefix(i), concat(",", unsafe)]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [kube.namespace, kube.name, i, concat(",", unsafe)]),
 		["spec", "http", i, "retries", "retryOn"],
 	)
 }
