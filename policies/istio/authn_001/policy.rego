@@ -45,17 +45,19 @@ _policies := object.get(data.inventory, ["objects", "AuthorizationPolicy.securit
 _refs(spec) := {r | some r in object.get(spec, "targetRefs", [])} | {r | r := spec.targetRef}
 
 # The policy applies to every workload the RequestAuthentication applies to.
-_covers(ap) if istio.namespace_wide(object.get(ap, "spec", {}))
-
+# (The functions here are else chains: they stop at the first branch that
+# holds.)
 _covers(ap) if {
+	istio.namespace_wide(object.get(ap, "spec", {}))
+} else if {
 	istio.has_selector(ap.spec)
 	istio.has_selector(_spec)
 	every k, v in ap.spec.selector.matchLabels {
 		_spec.selector.matchLabels[k] == v
 	}
+} else if {
+	count(_refs(ap.spec) & _refs(_spec)) > 0
 }
-
-_covers(ap) if count(_refs(ap.spec) & _refs(_spec)) > 0
 
 # A rule matches only requests that carry a request principal.
 _rule_requires_token(rule) if {
@@ -63,9 +65,7 @@ _rule_requires_token(rule) if {
 	every from in rule.from {
 		count(object.get(from, ["source", "requestPrincipals"], [])) > 0
 	}
-}
-
-_rule_requires_token(rule) if {
+} else if {
 	some w in rule.when
 	startswith(w.key, "request.auth.")
 }
@@ -76,9 +76,7 @@ _requires_token(ap) if {
 	every rule in ap.spec.rules {
 		_rule_requires_token(rule)
 	}
-}
-
-_requires_token(ap) if {
+} else if {
 	ap.spec.action == "DENY"
 	some rule in ap.spec.rules
 	some from in rule.from
@@ -105,9 +103,9 @@ _scope := sprintf("namespace %s", [kube.namespace]) if {
 }
 
 warn contains f if {
-	_applies
 	kube.inventory_known
 	not _paired
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s is not paired with an AuthorizationPolicy that requires a request principal for %s, so requests without a token are accepted; add one that allows only requestPrincipals or denies notRequestPrincipals [\"*\"]", [kube.namespace, kube.name, _scope]),

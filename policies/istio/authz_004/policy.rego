@@ -44,11 +44,13 @@ _baseline if {
 	istio.allow_nothing(ap)
 }
 
+# The most selective test first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	istio.namespace_in_mesh(kube.obj)
 	kube.inventory_known
 	not _baseline
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s is in the mesh but has no allow-nothing AuthorizationPolicy (no selector, no rules) in it or in %s, so a workload no ALLOW policy selects accepts every request; add one with spec: {}", [kube.name, istio.root_namespace]),

@@ -42,8 +42,6 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-_old := input.request.oldObject
-
 _managed(o) if o.metadata.labels["app.kubernetes.io/managed-by"] == "meshguard"
 
 _system_users := {
@@ -61,11 +59,14 @@ _allowed if input.request.userInfo.username in _system_users
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
+# Both bodies start with the old object, which only an AdmissionReview has
+# (offline checks stop there), and test _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
+	_managed(input.request.oldObject)
 	kube.operation == "DELETE"
-	_managed(_old)
 	not _allowed
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default that keeps the namespace zero-trust; annotate the Namespace meshguard.io/defaults: disabled before deleting it", [_ref]),
@@ -104,11 +105,11 @@ _weakened contains ["spec", "targetRefs"] if _spec.targetRefs
 _weakened contains ["spec", "targetRef"] if _spec.targetRef
 
 deny contains f if {
-	_applies
+	_managed(input.request.oldObject)
 	kube.operation == "UPDATE"
-	_managed(_old)
 	not _allowed
 	some p in _weakened
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default; this update weakens it (%s); annotate the Namespace meshguard.io/defaults: disabled to take it over", [_ref, concat(".", [sprintf("%v", [x]) | some x in p])]),

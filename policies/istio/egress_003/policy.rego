@@ -39,10 +39,12 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	kube.kind == "Sidecar"
 	kube.obj.spec.outboundTrafficPolicy.mode == "ALLOW_ANY"
+	kube.kind == "Sidecar"
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Sidecar %s/%s sets outboundTrafficPolicy.mode ALLOW_ANY, which forwards traffic to undeclared destinations; use REGISTRY_ONLY", [kube.namespace, kube.name]),
@@ -61,8 +63,6 @@ _mesh_configmap if {
 	is_string(kube.obj.data.mesh)
 }
 
-_allow_any := {"ALLOW_ANY", "ALLOW_ANY_DYNAMIC_DNS"}
-
 # The mesh key must be a YAML mapping (or empty); anything else cannot be
 # judged and is said so.
 _mesh_unreadable if not yaml.is_valid(kube.obj.data.mesh)
@@ -74,9 +74,9 @@ _mesh_unreadable if {
 }
 
 warn contains f if {
-	_applies
 	_mesh_configmap
 	_mesh_unreadable
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("ConfigMap %s/%s: data.mesh is not a YAML mapping, so its outboundTrafficPolicy cannot be checked", [kube.namespace, kube.name]),
@@ -133,10 +133,10 @@ _operator_path := ["spec", "meshConfig", "outboundTrafficPolicy", "mode"] if {
 } else := ["spec"]
 
 warn contains f if {
-	_applies
 	[mesh, path, ref] := _mesh
 	not mesh.outboundTrafficPolicy.mode
 	not _installs_no_istiod
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no outboundTrafficPolicy.mode, so the mesh default ALLOW_ANY forwards traffic to undeclared destinations; set REGISTRY_ONLY", [ref]),
@@ -145,10 +145,10 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
 	[mesh, path, ref] := _mesh
 	mode := mesh.outboundTrafficPolicy.mode
-	mode in _allow_any
+	mode in {"ALLOW_ANY", "ALLOW_ANY_DYNAMIC_DNS"}
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets outboundTrafficPolicy.mode %s, which forwards traffic to undeclared destinations; set REGISTRY_ONLY", [ref, mode]),

@@ -37,9 +37,11 @@ _url := object.get(_spec, "url", "")
 
 _ref := sprintf("WasmPlugin %s/%s", [kube.namespace, kube.name])
 
+# Each body tests the spec first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
 	startswith(lower(_url), "http://")
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s fetches its module over plain http (%s), so anyone on the path can replace the code; use oci:// or https://", [_ref, _url]),
@@ -48,9 +50,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	not _spec.sha256
 	not contains(_url, "@sha256:")
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s does not pin its module: set sha256 or use a url with @sha256:, so the proxies run only the code you reviewed", [_ref]),
@@ -63,9 +65,9 @@ _unpinned_path := ["spec", "url"] if _spec.url
 else := ["spec"]
 
 deny contains f if {
-	_applies
 	_spec.sha256
 	not regex.match(`^[0-9a-fA-F]{64}$`, sprintf("%v", [_spec.sha256]))
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has sha256 %v, which is not a SHA-256 digest (64 hex digits)", [_ref, _spec.sha256]),
@@ -74,9 +76,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	_spec.phase in {"AUTHN", "AUTHZ"}
 	_spec.failStrategy == "FAIL_OPEN"
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s runs in phase %s with failStrategy FAIL_OPEN, so requests pass unchecked when the plugin fails; use FAIL_CLOSE", [_ref, _spec.phase]),

@@ -42,16 +42,16 @@ default _mode := "UNSET"
 
 _mode := _spec.mtls.mode
 
-_severity := {"DISABLE": "critical", "PERMISSIVE": "high"}
-
 _mesh_wide if {
 	kube.namespace == istio.root_namespace
 	not istio.has_selector(_spec)
 }
 
+# Each body tests the mode first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
+	sev := {"DISABLE": "critical", "PERMISSIVE": "high"}[_mode]
 	_applies
-	sev := _severity[_mode]
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets mtls.mode %s, which accepts plaintext; use STRICT", [kube.namespace, kube.name, _mode]),
@@ -61,9 +61,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	_mode == "UNSET"
 	_mesh_wide
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("mesh-wide PeerAuthentication %s/%s sets no mtls.mode, so the mesh default is PERMISSIVE; set STRICT", [kube.namespace, kube.name]),
@@ -74,12 +74,12 @@ deny contains f if {
 # An UNSET mode inherits; the verdict depends on other objects, so it warns
 # (RULES.md §0.4) and names the object that decided.
 warn contains f if {
-	_applies
 	_mode == "UNSET"
 	not _mesh_wide
 	kube.inventory_known
 	[decider, mode] := _inherited
 	mode != "STRICT"
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets no mtls.mode and inherits %s from %s; set STRICT", [kube.namespace, kube.name, mode, decider]),

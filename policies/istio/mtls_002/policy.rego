@@ -29,12 +29,11 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-_weak := {"DISABLE", "PERMISSIVE"}
-
+# The ports first and _applies, which the engine has always decided, last.
 deny contains f if {
-	_applies
 	some port, setting in kube.obj.spec.portLevelMtls
-	setting.mode in _weak
+	setting.mode in {"DISABLE", "PERMISSIVE"}
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets port %v to mtls mode %s, which accepts plaintext on that port", [kube.namespace, kube.name, port, setting.mode]),

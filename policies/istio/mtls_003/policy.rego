@@ -35,12 +35,14 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
+# The most selective test first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	istio.namespace_in_mesh(kube.obj)
 	kube.inventory_known
 	[decider, mode] := istio.effective_namespace_mtls(kube.name)
 	mode != "STRICT"
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s is in the mesh but its workloads get mTLS mode %s from %s; add a namespace-wide STRICT PeerAuthentication or make the mesh-wide one STRICT", [kube.name, mode, decider]),
