@@ -59,11 +59,13 @@ _all(i, unmatched) if {
 	kube.obj.spec.sources[i].name == "*"
 }
 
+# Each body tests the destination first and _applies, which the engine has
+# always decided, last.
 deny contains f if {
-	_applies
 	_wildcard_destination
 	some [i, path, unmatched] in _allows
 	_all(i, unmatched)
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s allows every source to every service (* -> *), a mesh-wide allow-all; deny * -> * and allow sources per destination", [_prefix]),
@@ -72,11 +74,11 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	_wildcard_destination
 	some [i, path, unmatched] in _allows
 	src := kube.obj.spec.sources[i]
 	not _all(i, unmatched)
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s allows source %s on the destination *, so it can reach every service without intentions of its own; allow it on the services it needs", [_prefix, object.get(src, "name", "")]),

@@ -35,27 +35,28 @@ else if kube.applies(rego.metadata.chain())
 
 _directions := ["incoming", "outgoing"]
 
-_weak := {"TLSv1_0", "TLSv1_1"}
-
 _prefix := sprintf("Mesh %s/%s", [kube.namespace, kube.name])
 
-_min(direction) := object.get(kube.obj, ["spec", "tls", direction, "tlsMinVersion"], "")
-
+# Each body reads the TLS floor of each direction (absent: "") with a
+# builtin and tests _applies, which the engine has always decided, last.
 deny contains f if {
+	obj := kube.obj
+	some direction in ["incoming", "outgoing"] # _directions
+	min_version := object.get(obj, ["spec", "tls", direction, "tlsMinVersion"], "")
+	min_version in {"TLSv1_0", "TLSv1_1"}
 	_applies
-	some direction in _directions
-	_min(direction) in _weak
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s allows %s TLS from %s; set tlsMinVersion TLSv1_2 or TLSv1_3", [_prefix, direction, _min(direction)]),
+		sprintf("%s allows %s TLS from %s; set tlsMinVersion TLSv1_2 or TLSv1_3", [_prefix, direction, min_version]),
 		["spec", "tls", direction, "tlsMinVersion"],
 	)
 }
 
 warn contains f if {
+	obj := kube.obj
+	some direction in ["incoming", "outgoing"] # _directions
+	object.get(obj, ["spec", "tls", direction, "tlsMinVersion"], "") in {"", "TLS_AUTO"}
 	_applies
-	some direction in _directions
-	_min(direction) in {"", "TLS_AUTO"}
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no %s tlsMinVersion (or TLS_AUTO), so the floor is Envoy's default (TLS 1.0 before Envoy 1.22); set TLSv1_2", [_prefix, direction]),
@@ -64,8 +65,8 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
 	not kube.obj.spec.transparentProxy.meshDestinationsOnly == true
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s does not set transparentProxy.meshDestinationsOnly, so transparent proxies may reach addresses outside the Consul catalog; set it to true", [_prefix]),

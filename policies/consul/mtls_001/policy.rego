@@ -33,12 +33,12 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-_severity := {"ProxyDefaults": "critical", "ServiceDefaults": "high"}
-
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	severity := _severity[kube.kind]
 	lower(kube.obj.spec.mutualTLSMode) == "permissive"
+	severity := {"ProxyDefaults": "critical", "ServiceDefaults": "high"}[kube.kind]
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s %s/%s sets mutualTLSMode permissive: the service port then accepts plaintext and intentions are not enforced for it; use strict", [kube.kind, kube.namespace, kube.name]),
@@ -48,9 +48,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
-	kube.kind == "Mesh"
 	kube.obj.spec.allowEnablingPermissiveMutualTLS == true
+	kube.kind == "Mesh"
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("Mesh %s/%s sets allowEnablingPermissiveMutualTLS, which lets ProxyDefaults and ServiceDefaults accept plaintext; remove it", [kube.namespace, kube.name]),

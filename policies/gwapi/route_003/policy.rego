@@ -58,19 +58,23 @@ _services contains [j, ref, ns] if {
 
 _linkerd_meshed(ns) if data.inventory.namespaces[ns].metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 
-_istio_namespace(ns) if istio.namespace_injected(data.inventory.namespaces[ns])
-
-_istio_namespace(ns) if data.inventory.namespaces[ns].metadata.labels["istio.io/dataplane-mode"] == "ambient"
+_istio_namespace(ns) if {
+	istio.namespace_injected(data.inventory.namespaces[ns])
+} else if {
+	data.inventory.namespaces[ns].metadata.labels["istio.io/dataplane-mode"] == "ambient"
+}
 
 _linkerd_parents contains [j, ref, ns] if {
 	some [j, ref, ns] in _services
 	_linkerd_meshed(ns)
 }
 
+# Each body reads the parents first and tests _applies, which the engine has
+# always decided, last.
 warn contains f if {
-	_applies
-	not _has_linkerd_timeout
 	some [_, ref, ns] in _linkerd_parents
+	not _has_linkerd_timeout
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s routes gRPC for Service %s/%s, meshed by Linkerd, without timeout.linkerd.io/request or /response; GRPCRoute has no timeouts field, so set the annotation (default %s)", [_prefix, ns, ref.name, config.params.route.defaultTimeout]),
@@ -92,8 +96,8 @@ _istio_parents contains [j, sprintf("Gateway %s/%s (class %s)", [gw.metadata.nam
 }
 
 warn contains f if {
-	_applies
 	some [j, what] in _istio_parents
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s attaches to %s, managed by Istio, which has no per-route timeout for GRPCRoute; bound the calls on the server or in client deadlines, or use an HTTPRoute or VirtualService with a timeout", [_prefix, what]),
