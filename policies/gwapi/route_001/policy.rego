@@ -51,7 +51,10 @@ warn contains f if {
 	some i, rule in obj.spec.rules
 	count(rule.backendRefs) > 0
 	not _redirects(rule)
-	duration.unset(object.get(rule, "timeouts", {}), "request")
+
+	# duration.unset(object.get(rule, "timeouts", {}), "request"), inlined: no
+	# request timeout that is set and parses to a non-zero duration.
+	count([t | t := rule.timeouts.request; t; not time.parse_duration_ns(t) == 0]) == 0
 	_applies
 	f := finding.new(
 		rego.metadata.chain(),

@@ -34,16 +34,15 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-# The route rules with a retry. Few routes retry: every body starts by
-# reading this set, and tests _applies (which the engine has always decided)
-# only for a retry that would be reported.
-_retries contains [i, rule, rule.retry] if {
-	some i, rule in kube.obj.spec.rules
-	rule.retry
-}
-
+# Every body reads the route rules with a retry (r) itself, tests them, and
+# tests _applies (which the engine has always decided) only for a retry that
+# would be reported. Iterating the rules in each body costs less than one
+# shared set of them: a reference to a rule walks OPA's rule tree and the set
+# is built element by element.
 deny contains f if {
-	some [i, _, r] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r
 	r.attempts > config.params.retry.maxAttempts
 	_applies
 	f := finding.new(
@@ -54,7 +53,9 @@ deny contains f if {
 }
 
 warn contains f if {
-	some [i, rule, _] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r
 	duration.unset(object.get(rule, "timeouts", {}), "request")
 	_applies
 	f := finding.new(
@@ -65,7 +66,9 @@ warn contains f if {
 }
 
 warn contains f if {
-	some [i, rule, r] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r
 	request := time.parse_duration_ns(rule.timeouts.request)
 	request > 0
 	(1 + r.attempts) * time.parse_duration_ns(rule.timeouts.backendRequest) > request
@@ -89,7 +92,9 @@ _read_only(rule) if {
 }
 
 warn contains f if {
-	some [i, rule, r] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r
 	unsafe := sort([c | some c in r.codes; not c in _safe_codes])
 	count(unsafe) > 0
 	not _read_only(rule)

@@ -32,39 +32,43 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-# The cheapest, most selective test first: most DestinationRules disable no
-# TLS, and then the host is never looked up.
-deny contains f if {
+# The client TLS modes that are DISABLE: of the top-level traffic policy and
+# its port-level settings, and the same two places in every subset. Each
+# place is read in place by its own body (cheaper than a shared set of
+# them), the host is looked up only for a match, and _applies, which the
+# engine has always decided, is tested last.
+deny contains _finding(["spec", "trafficPolicy", "tls", "mode"]) if {
+	kube.obj.spec.trafficPolicy.tls.mode == "DISABLE"
 	_applies
-	some p in _disabled
-	host := kube.obj.spec.host
-	istio.in_mesh_host(host)
-	f := finding.new(
-		rego.metadata.chain(),
-		sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh%s", [kube.namespace, kube.name, host, _strict_server(host)]),
-		p,
-	)
 }
 
-# The paths of the client TLS modes that are DISABLE: of the top-level traffic
-# policy and its port-level settings, and the same two places in every
-# subset. Each place is read directly; a path is built only for a match.
-_disabled contains ["spec", "trafficPolicy", "tls", "mode"] if kube.obj.spec.trafficPolicy.tls.mode == "DISABLE"
-
-_disabled contains ["spec", "trafficPolicy", "portLevelSettings", i, "tls", "mode"] if {
+deny contains _finding(["spec", "trafficPolicy", "portLevelSettings", i, "tls", "mode"]) if {
 	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
 	setting.tls.mode == "DISABLE"
+	_applies
 }
 
-_disabled contains ["spec", "subsets", j, "trafficPolicy", "tls", "mode"] if {
+deny contains _finding(["spec", "subsets", j, "trafficPolicy", "tls", "mode"]) if {
 	some j, subset in kube.obj.spec.subsets
 	subset.trafficPolicy.tls.mode == "DISABLE"
+	_applies
 }
 
-_disabled contains ["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "tls", "mode"] if {
+deny contains _finding(["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "tls", "mode"]) if {
 	some j, subset in kube.obj.spec.subsets
 	some i, setting in subset.trafficPolicy.portLevelSettings
 	setting.tls.mode == "DISABLE"
+	_applies
+}
+
+# The finding for a DISABLE mode at path, when the host is in the mesh.
+_finding(path) := finding.new(
+	rego.metadata.chain(),
+	sprintf("DestinationRule %s/%s disables TLS to in-mesh host %s, which sends plaintext inside the mesh%s", [kube.namespace, kube.name, host, _strict_server(host)]),
+	path,
+) if {
+	host := kube.obj.spec.host
+	istio.in_mesh_host(host)
 }
 
 # Where the other objects say the host's namespace is STRICT, the plaintext

@@ -40,17 +40,16 @@ _applies if kube.indexed
 
 else if kube.applies(rego.metadata.chain())
 
-# The HTTP routes with a retry policy. Few routes have one: every body starts
-# by reading this set, tests with local variables and builtins (object.get
-# for the attempts, no helper function per use), and tests _applies, which
-# the engine has always decided, last.
-_retries contains [i, route, route.retries] if {
-	some i, route in kube.obj.spec.http
-	route.retries
-}
-
+# Every body reads the HTTP routes with a retry policy (r) itself, tests them
+# with local variables and builtins (object.get for the attempts, no helper
+# function per use), and tests _applies, which the engine has always decided,
+# last. Iterating the routes in each body costs less than one shared set of
+# them: a reference to a rule walks OPA's rule tree and the set is built
+# element by element.
 deny contains f if {
-	some [i, _, r] in _retries
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r
 	attempts := object.get(r, "attempts", 0)
 	attempts > config.params.retry.maxAttempts
 	_applies
@@ -62,7 +61,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	some [i, route, r] in _retries
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r
 	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0 # 0s disables the route timeout
 	time.parse_duration_ns(r.perTryTimeout) > timeout
@@ -75,7 +76,9 @@ deny contains f if {
 }
 
 warn contains f if {
-	some [i, _, r] in _retries
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r
 	attempts := object.get(r, "attempts", 0)
 	attempts > 0
 	duration.unset(r, "perTryTimeout")
@@ -88,7 +91,9 @@ warn contains f if {
 }
 
 warn contains f if {
-	some [i, route, r] in _retries
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r
 	per_try := time.parse_duration_ns(r.perTryTimeout)
 	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0
@@ -112,7 +117,9 @@ _read_only(route) if {
 }
 
 warn contains f if {
-	some [i, route, r] in _retries
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r
 	object.get(r, "attempts", 0) > 0
 	safe := {c | some c in config.params.retry.safeConditions}
 	unsafe := [t |
