@@ -28,8 +28,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -38,7 +40,7 @@ else if kube.applies(rego.metadata.chain())
 deny contains f if {
 	lower(kube.obj.spec.mutualTLSMode) == "permissive"
 	severity := {"ProxyDefaults": "critical", "ServiceDefaults": "high"}[kube.kind]
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s %s/%s sets mutualTLSMode permissive: the service port then accepts plaintext and intentions are not enforced for it; use strict", [kube.kind, kube.namespace, kube.name]),
@@ -50,7 +52,7 @@ deny contains f if {
 deny contains f if {
 	kube.obj.spec.allowEnablingPermissiveMutualTLS == true
 	kube.kind == "Mesh"
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("Mesh %s/%s sets allowEnablingPermissiveMutualTLS, which lets ProxyDefaults and ServiceDefaults accept plaintext; remove it", [kube.namespace, kube.name]),

@@ -36,8 +36,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -64,7 +66,7 @@ _max := config.params.retry.maxAttempts
 deny contains f if {
 	some [i, path, r] in _retries
 	r.numRetries > 2 * _max
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s retries %d times, more than twice the maximum %d", [_what(i), r.numRetries, _max]),
@@ -76,7 +78,7 @@ warn contains f if {
 	some [i, path, r] in _retries
 	r.numRetries > _max
 	r.numRetries <= 2 * _max
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s retries %d times, above the maximum %d", [_what(i), r.numRetries, _max]),
@@ -106,14 +108,14 @@ _resolver_timeout(service) if {
 
 warn contains f if {
 	kube.kind == "ServiceRouter"
-	kube.inventory_known
+	kube.inventory_known == true
 	some i, route in kube.obj.spec.routes
 	d := route.destination
 	_retrying(d)
 	not d.requestTimeout
 	service := object.get(d, "service", kube.name)
 	not _resolver_timeout(service)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s route %d retries without a requestTimeout, and no ServiceResolver %s sets one, so the retries are unbounded in time; set requestTimeout (for example %s)", [_ref, i, service, config.params.route.defaultTimeout]),
@@ -135,7 +137,7 @@ _request_timeouts contains [["spec", "requestTimeout"], kube.obj.spec.requestTim
 warn contains f if {
 	some [path, t] in _request_timeouts
 	time.parse_duration_ns(t) == 0 # duration.ns
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets requestTimeout %v, which disables the timeout; set a bound (for example %s)", [_ref, t, config.params.route.defaultTimeout]),
@@ -152,7 +154,7 @@ warn contains f if {
 		"passiveHealthCheck": "outlier ejection",
 	}
 	count(object.get(obj, ["spec", "upstreamConfig", "defaults", field], {})) == 0
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s (protocol %s) sets no upstreamConfig.defaults.%s, so its upstreams have no %s", [_ref, obj.spec.protocol, field, what]),
@@ -163,7 +165,7 @@ warn contains f if {
 # Mutation (RULES.md): the default request timeout on a ServiceResolver
 # without one (a value written, even 0s, is kept).
 mutate contains {"path": ["spec", "requestTimeout"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	kube.kind == "ServiceResolver"
 	object.get(kube.obj, ["spec", "requestTimeout"], null) == null
 }

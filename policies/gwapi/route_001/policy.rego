@@ -33,8 +33,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -47,7 +49,7 @@ _linkerd_key := "timeout.linkerd.io/request"
 # read in place: the set of all forwarding rules costs more than the tests).
 warn contains f if {
 	obj := kube.obj
-	not obj.metadata.annotations["timeout.linkerd.io/request"] # _linkerd_key
+	object.get(obj, ["metadata", "annotations", "timeout.linkerd.io/request"], false) == false # not ...[_linkerd_key]
 	some i, rule in obj.spec.rules
 	count(rule.backendRefs) > 0
 	not _redirects(rule)
@@ -55,7 +57,7 @@ warn contains f if {
 	# duration.unset(object.get(rule, "timeouts", {}), "request"), inlined: no
 	# request timeout that is set and parses to a non-zero duration.
 	count([t | t := rule.timeouts.request; t; not time.parse_duration_ns(t) == 0]) == 0
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d sets no timeouts.request, so how long a request may take is up to the implementation; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
@@ -70,7 +72,7 @@ deny contains f if {
 	time.parse_duration_ns(request) > time.parse_duration_ns(limit)
 	count(rule.backendRefs) > 0
 	not _redirects(rule)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d has timeouts.request %s, above the maximum %s", [kube.namespace, kube.name, i, request, limit]),
@@ -82,7 +84,7 @@ deny contains f if {
 # Gateway API route without one, unless its backendRequest timeout is longer
 # (the CRD rejects backendRequest > request). A value written, even 0s, is kept.
 mutate contains {"path": ["spec", "rules", i, "timeouts", "request"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	kube.group == gwapi.group
 	not kube.obj.metadata.annotations[_linkerd_key]
 	some [i, rule] in gwapi.forwarding(kube.obj.spec)

@@ -29,8 +29,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -42,9 +44,9 @@ else if kube.applies(rego.metadata.chain())
 deny contains f if {
 	some i, rule in kube.obj.spec.rules
 	r := rule.retry
-	r
+	r != false
 	r.attempts > config.params.retry.maxAttempts
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, r.attempts, config.params.retry.maxAttempts]),
@@ -55,9 +57,9 @@ deny contains f if {
 warn contains f if {
 	some i, rule in kube.obj.spec.rules
 	r := rule.retry
-	r
+	r != false
 	duration.unset(object.get(rule, "timeouts", {}), "request")
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d retries without timeouts.request, so retries may go on as long as the implementation allows; set one", [kube.namespace, kube.name, i]),
@@ -68,11 +70,11 @@ warn contains f if {
 warn contains f if {
 	some i, rule in kube.obj.spec.rules
 	r := rule.retry
-	r
+	r != false
 	request := time.parse_duration_ns(rule.timeouts.request)
 	request > 0
 	(1 + r.attempts) * time.parse_duration_ns(rule.timeouts.backendRequest) > request
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d: (1 + %d attempts) x backendRequest %s exceeds timeouts.request %s, so the last tries never run", [kube.namespace, kube.name, i, r.attempts, rule.timeouts.backendRequest, rule.timeouts.request]),
@@ -94,11 +96,11 @@ _read_only(rule) if {
 warn contains f if {
 	some i, rule in kube.obj.spec.rules
 	r := rule.retry
-	r
+	r != false
 	unsafe := sort([c | some c in r.codes; not c in _safe_codes])
 	count(unsafe) > 0
 	not _read_only(rule)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("HTTPRoute %s/%s rule %d retries on status %v, which can repeat requests that already had side effects; restrict the rule to GET/HEAD/OPTIONS or retry only on 502, 503, 504", [kube.namespace, kube.name, i, unsafe]),

@@ -35,8 +35,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -46,7 +48,7 @@ _timeout_keys := ["timeout.linkerd.io/request", "timeout.linkerd.io/response"]
 
 _has_linkerd_timeout if {
 	some k in _timeout_keys
-	kube.obj.metadata.annotations[k]
+	kube.obj.metadata.annotations[k] != false
 }
 
 # Parent Services, with the index of their parentRef and their namespace.
@@ -74,7 +76,7 @@ _linkerd_parents contains [j, ref, ns] if {
 warn contains f if {
 	some [_, ref, ns] in _linkerd_parents
 	not _has_linkerd_timeout
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s routes gRPC for Service %s/%s, meshed by Linkerd, without timeout.linkerd.io/request or /response; GRPCRoute has no timeouts field, so set the annotation (default %s)", [_prefix, ns, ref.name, config.params.route.defaultTimeout]),
@@ -97,7 +99,7 @@ _istio_parents contains [j, sprintf("Gateway %s/%s (class %s)", [gw.metadata.nam
 
 warn contains f if {
 	some [j, what] in _istio_parents
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s attaches to %s, managed by Istio, which has no per-route timeout for GRPCRoute; bound the calls on the server or in client deadlines, or use an HTTPRoute or VirtualService with a timeout", [_prefix, what]),
@@ -107,7 +109,7 @@ warn contains f if {
 
 # Mutation (RULES.md, Linkerd only): the default request timeout annotation.
 mutate contains {"path": ["metadata", "annotations", "timeout.linkerd.io/request"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	not _has_linkerd_timeout
 	count(_linkerd_parents) > 0
 }

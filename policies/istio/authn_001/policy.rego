@@ -33,8 +33,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -103,9 +105,9 @@ _scope := sprintf("namespace %s", [kube.namespace]) if {
 }
 
 warn contains f if {
-	kube.inventory_known
+	kube.inventory_known == true
 	not _paired
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s is not paired with an AuthorizationPolicy that requires a request principal for %s, so requests without a token are accepted; add one that allows only requestPrincipals or denies notRequestPrincipals [\"*\"]", [kube.namespace, kube.name, _scope]),

@@ -26,8 +26,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -38,7 +40,7 @@ _plaintext(uri) if startswith(lower(trim_space(uri)), "http://")
 deny contains f if {
 	some i, rule in kube.obj.spec.jwtRules
 	_plaintext(rule.jwksUri)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s fetches the key set of issuer %v over plaintext HTTP (%s); use https", [kube.namespace, kube.name, object.get(rule, "issuer", ""), rule.jwksUri]),
@@ -51,7 +53,7 @@ deny contains f if {
 	object.get(rule, "jwksUri", "") == ""
 	object.get(rule, "jwks", "") == ""
 	_plaintext(rule.issuer)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s discovers the key set of issuer %s over plaintext HTTP (no jwksUri or jwks); set an https jwksUri", [kube.namespace, kube.name, rule.issuer]),

@@ -25,8 +25,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -36,7 +38,7 @@ _spec := object.get(kube.obj, "spec", {})
 default _severity := "critical"
 
 _severity := "high" if {
-	_workload_scoped
+	_workload_scoped == true
 	kube.namespace != istio.root_namespace
 }
 
@@ -54,7 +56,7 @@ deny contains f if {
 	count(object.get(rule, "to", [])) == 0
 	count(object.get(rule, "when", [])) == 0
 	istio.authz_action == "ALLOW"
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s has an empty ALLOW rule, which allows every request", [kube.namespace, kube.name]),

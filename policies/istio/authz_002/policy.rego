@@ -26,8 +26,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -60,13 +62,13 @@ _msg := sprintf("AuthorizationPolicy %s/%s has an ALLOW rule without `from` or a
 deny contains f if {
 	some i in _sourceless
 	not istio.targets_public_gateway
-	_applies
+	_applies == true
 	f := finding.new(rego.metadata.chain(), _msg, ["spec", "rules", i])
 }
 
 warn contains f if {
 	some i in _sourceless
-	istio.targets_public_gateway
-	_applies
+	istio.targets_public_gateway == true
+	_applies == true
 	f := finding.new(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i])
 }

@@ -28,8 +28,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -57,7 +59,7 @@ warn contains f if {
 	some k, value in src[field]
 	contains(value, "*")
 	_wide(field, value)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s allows %s %q, which matches callers across namespaces or trust domains", [kube.namespace, kube.name, field, value]),
@@ -72,7 +74,7 @@ deny contains f if {
 	some field in ["ipBlocks", "remoteIpBlocks"]
 	some k, value in src[field]
 	endswith(value, "/0")
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s allows %s %s, which is every address", [kube.namespace, kube.name, field, value]),
@@ -87,7 +89,7 @@ warn contains f if {
 	every field, _ in src {
 		startswith(field, "not")
 	}
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s has an ALLOW source with only negative matches, which allows every other caller", [kube.namespace, kube.name]),

@@ -37,8 +37,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -66,7 +68,7 @@ deny contains f if {
 	_managed(input.request.oldObject)
 	kube.operation == "DELETE"
 	not _allowed
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default that keeps the namespace zero-trust; annotate the Namespace meshguard.io/defaults: disabled before deleting it", [_ref]),
@@ -85,7 +87,7 @@ _weakened contains ["spec", "mtls", "mode"] if {
 
 _weakened contains ["spec", "portLevelMtls"] if {
 	kube.kind == "PeerAuthentication"
-	_spec.portLevelMtls
+	_spec.portLevelMtls != false
 }
 
 _weakened contains ["spec", "rules"] if {
@@ -109,7 +111,7 @@ deny contains f if {
 	kube.operation == "UPDATE"
 	not _allowed
 	some p in _weakened
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default; this update weakens it (%s); annotate the Namespace meshguard.io/defaults: disabled to take it over", [_ref, concat(".", [sprintf("%v", [x]) | some x in p])]),

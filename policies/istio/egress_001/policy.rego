@@ -28,8 +28,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -65,7 +67,7 @@ deny contains f if {
 	count(object.get(spec, "addresses", [])) == 0
 	not _allocated
 	count(_open_ports) > 0
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has resolution NONE and no addresses, so traffic to any IP is allowed on %s; set resolution DNS or list the addresses", [_ref, _ports]),
@@ -84,7 +86,7 @@ deny contains f if {
 	some i, address in spec.addresses
 	address in {"0.0.0.0/0", "::/0"} # any IP
 	count(_open_ports) > 0
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has resolution NONE and address %s, so traffic to any IP is allowed on %s; list only the external IP ranges", [_ref, address, _ports]),

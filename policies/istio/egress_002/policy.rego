@@ -29,8 +29,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -55,8 +57,8 @@ warn contains f if {
 	some i, host in _spec.hosts
 	startswith(host, "*")
 	_broad(host)
-	_external
-	_applies
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s allows the wildcard host %s, which admits any host of that domain; list the exact hosts", [_ref, host]),
@@ -66,8 +68,8 @@ warn contains f if {
 
 warn contains f if {
 	not _spec.exportTo
-	_external
-	_applies
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no exportTo, so every namespace can use it; set exportTo [\".\"] or the namespaces that need it", [_ref]),
@@ -78,8 +80,8 @@ warn contains f if {
 warn contains f if {
 	some i, ns in _spec.exportTo
 	ns == "*"
-	_external
-	_applies
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is exported to every namespace (\"*\"); export it to \".\" or the namespaces that need it", [_ref]),

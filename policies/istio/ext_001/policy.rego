@@ -36,8 +36,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -54,7 +56,7 @@ deny contains f if {
 	ns != ""
 	ns != istio.root_namespace
 	not ns in config.params.istio.allowedEnvoyFilterNamespaces # not in _allowed
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is in namespace %s; EnvoyFilters are allowed only in %s", [_ref, kube.namespace, concat(", ", sort(_allowed))]),
@@ -89,7 +91,7 @@ deny contains f if {
 	name := object.get(patch, p, null)
 	is_string(name)
 	_security_filter(name)
-	_applies
+	_applies == true
 	path := array.concat(["spec", "configPatches", i], p)
 	f := finding.with_severity(
 		rego.metadata.chain(),
@@ -108,7 +110,7 @@ deny contains f if {
 	[path, _] := walk(patch.patch.value)
 	key := path[count(path) - 1]
 	key in _transport_socket_keys
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s configPatches[%d] changes %s of a %s, which can replace the mesh's mTLS", [_ref, i, key, patch.applyTo]),
@@ -124,7 +126,7 @@ _targets_workloads if count(object.get(kube.obj, ["spec", "targetRefs"], [])) > 
 warn contains f if {
 	kube.namespace == istio.root_namespace
 	not _targets_workloads
-	_applies
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s is in the root namespace without a workloadSelector or targetRefs, so it changes every proxy of the mesh; select the workloads it is for", [_ref]),

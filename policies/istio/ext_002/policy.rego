@@ -26,8 +26,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -41,7 +43,7 @@ _ref := sprintf("WasmPlugin %s/%s", [kube.namespace, kube.name])
 # decided, last.
 deny contains f if {
 	startswith(lower(_url), "http://")
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s fetches its module over plain http (%s), so anyone on the path can replace the code; use oci:// or https://", [_ref, _url]),
@@ -52,7 +54,7 @@ deny contains f if {
 deny contains f if {
 	not _spec.sha256
 	not contains(_url, "@sha256:")
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s does not pin its module: set sha256 or use a url with @sha256:, so the proxies run only the code you reviewed", [_ref]),
@@ -65,9 +67,9 @@ _unpinned_path := ["spec", "url"] if _spec.url
 else := ["spec"]
 
 deny contains f if {
-	_spec.sha256
+	_spec.sha256 != false
 	not regex.match(`^[0-9a-fA-F]{64}$`, sprintf("%v", [_spec.sha256]))
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has sha256 %v, which is not a SHA-256 digest (64 hex digits)", [_ref, _spec.sha256]),
@@ -78,7 +80,7 @@ deny contains f if {
 deny contains f if {
 	_spec.phase in {"AUTHN", "AUTHZ"}
 	_spec.failStrategy == "FAIL_OPEN"
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s runs in phase %s with failStrategy FAIL_OPEN, so requests pass unchecked when the plugin fails; use FAIL_CLOSE", [_ref, _spec.phase]),

@@ -30,8 +30,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -42,8 +44,8 @@ deny contains f if {
 	protocol := upper(server.port.protocol)
 	protocol in {"HTTP", "HTTP2", "GRPC", "GRPC-WEB"} # plaintext
 	not server.tls.httpsRedirect == true
-	istio.public_gateway
-	_applies
+	istio.public_gateway == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("public Gateway %s/%s serves %s on port %v without redirecting to HTTPS, so requests cross the internet in plaintext; set tls.httpsRedirect: true or serve HTTPS", [kube.namespace, kube.name, protocol, server.port.number]),
@@ -66,8 +68,8 @@ warn contains f if {
 	some j, host in server.hosts
 	endswith(host, "*")
 	_catch_all(host)
-	istio.public_gateway
-	_applies
+	istio.public_gateway == true
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("public Gateway %s/%s accepts any host (%s) on port %v, so any VirtualService bound to it publishes its hosts at the edge; list the hosts", [kube.namespace, kube.name, host, server.port.number]),

@@ -30,8 +30,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -48,7 +50,7 @@ deny contains f if {
 	some field in ["minProtocolVersion", "maxProtocolVersion"]
 	version := server.tls[field]
 	version in {"TLSV1_0", "TLSV1_1"} # below 1.2
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Gateway %s/%s sets tls.%s %s on port %v, which allows TLS below 1.2; use TLSV1_2 or later", [kube.namespace, kube.name, field, version, server.port.number]),
@@ -60,7 +62,7 @@ deny contains f if {
 	some i, server in kube.obj.spec.servers
 	some j, suite in server.tls.cipherSuites
 	_weak_suite(suite)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Gateway %s/%s allows cipher suite %s on port %v, which is not AEAD with forward secrecy; use ECDHE suites with AES-GCM or ChaCha20-Poly1305", [kube.namespace, kube.name, suite, server.port.number]),

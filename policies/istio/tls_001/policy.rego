@@ -27,8 +27,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -39,26 +41,26 @@ else if kube.applies(rego.metadata.chain())
 # engine has always decided, is tested last.
 deny contains _finding(["spec", "trafficPolicy", "tls", "mode"]) if {
 	kube.obj.spec.trafficPolicy.tls.mode == "DISABLE"
-	_applies
+	_applies == true
 }
 
 deny contains _finding(["spec", "trafficPolicy", "portLevelSettings", i, "tls", "mode"]) if {
 	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
 	setting.tls.mode == "DISABLE"
-	_applies
+	_applies == true
 }
 
 deny contains _finding(["spec", "subsets", j, "trafficPolicy", "tls", "mode"]) if {
 	some j, subset in kube.obj.spec.subsets
 	subset.trafficPolicy.tls.mode == "DISABLE"
-	_applies
+	_applies == true
 }
 
 deny contains _finding(["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "tls", "mode"]) if {
 	some j, subset in kube.obj.spec.subsets
 	some i, setting in subset.trafficPolicy.portLevelSettings
 	setting.tls.mode == "DISABLE"
-	_applies
+	_applies == true
 }
 
 # The finding for a DISABLE mode at path, when the host is in the mesh.
@@ -74,7 +76,7 @@ _finding(path) := finding.new(
 # Where the other objects say the host's namespace is STRICT, the plaintext
 # requests are refused, not merely unprotected: say so, naming the policy.
 _strict_server(host) := sprintf("; namespace %s is STRICT by default (%s), so its servers refuse these requests", [ns, decider]) if {
-	kube.inventory_known
+	kube.inventory_known == true
 	ns := istio.host_namespace(host)
 	[decider, mode] := istio.effective_namespace_mtls(ns)
 	mode == "STRICT"

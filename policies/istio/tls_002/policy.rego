@@ -34,8 +34,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -47,7 +49,7 @@ _control_plane(host) if istio.host_namespace(host) == istio.root_namespace
 # The cheapest, most selective tests first: the host is looked up only for
 # a SIMPLE or MUTUAL mode.
 deny contains f if {
-	_applies
+	_applies == true
 	some [p, tls] in _tls
 	tls.mode in _non_istio
 	host := kube.obj.spec.host
@@ -61,7 +63,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
+	_applies == true
 	some [p, tls] in _tls
 	tls.insecureSkipVerify == true
 	f := finding.new(
@@ -76,21 +78,21 @@ deny contains f if {
 # place is read directly (no intermediate set of traffic policies).
 _tls contains [["spec", "trafficPolicy", "tls"], tls] if {
 	tls := kube.obj.spec.trafficPolicy.tls
-	tls
+	tls != false
 }
 
 _tls contains [["spec", "trafficPolicy", "portLevelSettings", i, "tls"], setting.tls] if {
 	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
-	setting.tls
+	setting.tls != false
 }
 
 _tls contains [["spec", "subsets", j, "trafficPolicy", "tls"], subset.trafficPolicy.tls] if {
 	some j, subset in kube.obj.spec.subsets
-	subset.trafficPolicy.tls
+	subset.trafficPolicy.tls != false
 }
 
 _tls contains [["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "tls"], setting.tls] if {
 	some j, subset in kube.obj.spec.subsets
 	some i, setting in subset.trafficPolicy.portLevelSettings
-	setting.tls
+	setting.tls != false
 }

@@ -31,8 +31,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -41,7 +43,7 @@ else if kube.applies(rego.metadata.chain())
 # reading a shared set: a reference to a rule walks OPA's rule tree).
 _forwarding contains [i, route] if {
 	some i, route in kube.obj.spec.http
-	route.route
+	route.route != false
 	not route.delegate
 }
 
@@ -59,10 +61,10 @@ _no_timeout(route) if {
 # which the engine has always decided, last.
 deny contains f if {
 	some i, route in kube.obj.spec.http
-	route.route
-	not route.delegate
+	route.route != false
+	object.get(route, "delegate", false) == false # not route.delegate (route is an object here)
 	_no_timeout(route)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d has no timeout, so a stuck upstream holds requests forever; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
@@ -73,11 +75,11 @@ deny contains f if {
 deny contains f if {
 	some i, route in kube.obj.spec.http
 	timeout := route.timeout
-	route.route
-	not route.delegate
+	route.route != false
+	object.get(route, "delegate", false) == false # not route.delegate
 	limit := config.params.route.maxTimeout
 	time.parse_duration_ns(timeout) > time.parse_duration_ns(limit)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d has timeout %s, above the maximum %s", [kube.namespace, kube.name, i, timeout, limit]),
@@ -88,7 +90,7 @@ deny contains f if {
 # Mutation: the default timeout on every forwarding route that has none. A
 # value the user wrote (even 0s, which the deny rule reports) is kept.
 mutate contains {"path": ["spec", "http", i, "timeout"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	some [i, route] in _forwarding
 	object.get(route, "timeout", null) == null
 }

@@ -35,8 +35,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -49,10 +51,10 @@ else if kube.applies(rego.metadata.chain())
 deny contains f if {
 	some i, route in kube.obj.spec.http
 	r := route.retries
-	r
+	r != false
 	attempts := object.get(r, "attempts", 0)
 	attempts > config.params.retry.maxAttempts
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, attempts, config.params.retry.maxAttempts]),
@@ -63,11 +65,11 @@ deny contains f if {
 deny contains f if {
 	some i, route in kube.obj.spec.http
 	r := route.retries
-	r
+	r != false
 	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0 # 0s disables the route timeout
 	time.parse_duration_ns(r.perTryTimeout) > timeout
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d has perTryTimeout %s longer than its timeout %s", [kube.namespace, kube.name, i, r.perTryTimeout, route.timeout]),
@@ -78,11 +80,11 @@ deny contains f if {
 warn contains f if {
 	some i, route in kube.obj.spec.http
 	r := route.retries
-	r
+	r != false
 	attempts := object.get(r, "attempts", 0)
 	attempts > 0
 	duration.unset(r, "perTryTimeout")
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d retries %d times without perTryTimeout, so each try may take the whole route timeout", [kube.namespace, kube.name, i, attempts]),
@@ -93,13 +95,13 @@ warn contains f if {
 warn contains f if {
 	some i, route in kube.obj.spec.http
 	r := route.retries
-	r
+	r != false
 	per_try := time.parse_duration_ns(r.perTryTimeout)
 	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0
 	attempts := object.get(r, "attempts", 0)
 	(1 + attempts) * per_try > timeout
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [kube.namespace, kube.name, i, attempts, r.perTryTimeout, route.timeout]),
@@ -119,7 +121,7 @@ _read_only(route) if {
 warn contains f if {
 	some i, route in kube.obj.spec.http
 	r := route.retries
-	r
+	r != false
 	object.get(r, "attempts", 0) > 0
 	safe := {c | some c in config.params.retry.safeConditions}
 	unsafe := [t |
@@ -130,7 +132,7 @@ warn contains f if {
 	]
 	count(unsafe) > 0
 	not _read_only(route)
-	_applies
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("VirtualService %s/%s: HTTP route %d retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [kube.namespace, kube.name, i, concat(",", unsafe)]),
@@ -170,9 +172,9 @@ _effective_timeout(route) := config.params.route.defaultTimeout if object.get(ro
 # routes ISTIO-TRAFFIC-001 judges: `route` present, no delegate) without one.
 # A retry policy the user wrote, even `attempts: 0`, is kept.
 mutate contains {"path": ["spec", "http", i, "retries"], "value": _default_retries(_effective_timeout(route))} if {
-	_applies
+	_applies == true
 	some i, route in kube.obj.spec.http
-	route.route
+	route.route != false
 	not route.delegate
 	object.get(route, "retries", null) == null
 }

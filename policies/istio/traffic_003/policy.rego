@@ -32,8 +32,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -45,7 +47,7 @@ else if kube.applies(rego.metadata.chain())
 # A block (connectionPool, outlierDetection) is set at the top level, or by
 # every port-level setting.
 warn contains f if {
-	_applies
+	_applies == true
 	spec := kube.obj.spec
 	some block, why in {
 		"connectionPool": "no connection, request or retry limits apply",
@@ -64,7 +66,7 @@ warn contains f if {
 _every_port_sets(spec, block) if {
 	count(spec.trafficPolicy.portLevelSettings) > 0
 	every setting in spec.trafficPolicy.portLevelSettings {
-		setting[block]
+		setting[block] != false
 	}
 }
 
@@ -73,9 +75,9 @@ _path := ["spec", "trafficPolicy"] if kube.obj.spec.trafficPolicy
 else := ["spec"]
 
 warn contains f if {
-	_applies
+	_applies == true
 	some [p, od] in _outlier
-	od.consecutiveErrors
+	od.consecutiveErrors != false
 	istio.in_mesh_host(kube.obj.spec.host)
 	f := finding.new(
 		rego.metadata.chain(),
@@ -85,7 +87,7 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
+	_applies == true
 	some [p, od] in _outlier
 	od.maxEjectionPercent >= 100
 	istio.in_mesh_host(kube.obj.spec.host)
@@ -100,21 +102,21 @@ warn contains f if {
 # its port-level settings, and the same two places in every subset.
 _outlier contains [["spec", "trafficPolicy", "outlierDetection"], od] if {
 	od := kube.obj.spec.trafficPolicy.outlierDetection
-	od
+	od != false
 }
 
 _outlier contains [["spec", "trafficPolicy", "portLevelSettings", i, "outlierDetection"], setting.outlierDetection] if {
 	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
-	setting.outlierDetection
+	setting.outlierDetection != false
 }
 
 _outlier contains [["spec", "subsets", j, "trafficPolicy", "outlierDetection"], subset.trafficPolicy.outlierDetection] if {
 	some j, subset in kube.obj.spec.subsets
-	subset.trafficPolicy.outlierDetection
+	subset.trafficPolicy.outlierDetection != false
 }
 
 _outlier contains [["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "outlierDetection"], setting.outlierDetection] if {
 	some j, subset in kube.obj.spec.subsets
 	some i, setting in subset.trafficPolicy.portLevelSettings
-	setting.outlierDetection
+	setting.outlierDetection != false
 }
