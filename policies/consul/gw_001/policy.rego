@@ -27,18 +27,22 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _ref := sprintf("IngressGateway %s/%s", [kube.namespace, kube.name])
 
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
 	some i, listener in kube.obj.spec.listeners
 	some j, service in listener.services
 	service.name == "*"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s listener %d (port %v) forwards to every service (*), which publishes the whole mesh; list the services by name", [_ref, i, object.get(listener, "port", "")]),
@@ -52,9 +56,9 @@ _tls contains [["spec", "tls"], kube.obj.spec.tls]
 _tls contains [["spec", "listeners", i, "tls"], listener.tls] if some i, listener in kube.obj.spec.listeners
 
 deny contains f if {
-	_applies
 	some [path, tls] in _tls
 	tls.tlsMinVersion in {"TLSv1_0", "TLSv1_1"}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s allows TLS from %s at %s; set tlsMinVersion TLSv1_2 or TLSv1_3", [_ref, tls.tlsMinVersion, concat(".", [sprintf("%v", [p]) | some p in path])]),
@@ -62,15 +66,17 @@ deny contains f if {
 	)
 }
 
-_on(tls) if tls.enabled == true
-
-_on(tls) if tls.sds
+_on(tls) if {
+	tls.enabled == true
+} else if {
+	tls.sds != false
+}
 
 warn contains f if {
-	_applies
 	not _on(object.get(kube.obj, ["spec", "tls"], {}))
 	some i, listener in kube.obj.spec.listeners
 	not _on(object.get(listener, "tls", {}))
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s listener %d (port %v) serves without TLS; enable spec.tls or the listener's tls", [_ref, i, object.get(listener, "port", "")]),

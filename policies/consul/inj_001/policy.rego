@@ -51,9 +51,14 @@ _exclude_prefix := "consul.hashicorp.com/transparent-proxy-exclude-"
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
+# The bypasses of a workload that gets the sidecar: that is tested once.
 deny contains f if {
-	_applies
 	consul.injected
+	_applies
+	some f in _bypasses
+}
+
+_bypasses contains f if {
 	consul.is_false(kube.pod_annotations[_tproxy_key])
 	f := finding.new(
 		rego.metadata.chain(),
@@ -62,9 +67,7 @@ deny contains f if {
 	)
 }
 
-deny contains f if {
-	_applies
-	consul.injected
+_bypasses contains f if {
 	some key, value in kube.pod_annotations
 	startswith(key, _exclude_prefix)
 	f := finding.new(
@@ -75,9 +78,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
-	kube.is_workload
 	consul.mesh_namespace
+	kube.is_workload
+	_applies
 	consul.is_false(kube.pod_annotations[consul.inject_key])
 	f := finding.new(
 		rego.metadata.chain(),
@@ -87,10 +90,10 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
+	kube.obj.metadata.labels["consul.hashicorp.com/transparent-proxy"] in {"0", "f", "F", "FALSE", "false", "False"} # consul.is_false(... _tproxy_key)
 	kube.kind == "Namespace"
 	kube.group == ""
-	consul.is_false(kube.obj.metadata.labels[_tproxy_key])
+	_applies
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s turns off the Consul transparent proxy for its workloads, so their traffic is not redirected through the sidecar", [kube.name]),
@@ -101,8 +104,8 @@ deny contains f if {
 # Mutation (RULES.md): workloads of a mesh namespace that say nothing ask
 # for the sidecar.
 mutate contains {"path": kube.pod_meta_path(["annotations", consul.inject_key]), "value": "true"} if {
-	_applies
-	kube.is_workload
 	consul.mesh_namespace
+	kube.is_workload
+	_applies
 	not kube.pod_annotations[consul.inject_key]
 }

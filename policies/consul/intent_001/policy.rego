@@ -27,8 +27,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -55,15 +57,17 @@ _prefix := sprintf("ServiceIntentions %s/%s", [kube.namespace, kube.name])
 
 # The allow-all: source * allowed without an HTTP match.
 _all(i, unmatched) if {
-	unmatched
+	unmatched != false
 	kube.obj.spec.sources[i].name == "*"
 }
 
+# Each body tests the destination first and _applies, which the engine has
+# always decided, last.
 deny contains f if {
-	_applies
-	_wildcard_destination
+	_wildcard_destination == true
 	some [i, path, unmatched] in _allows
 	_all(i, unmatched)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s allows every source to every service (* -> *), a mesh-wide allow-all; deny * -> * and allow sources per destination", [_prefix]),
@@ -72,11 +76,11 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
-	_wildcard_destination
+	_wildcard_destination == true
 	some [i, path, unmatched] in _allows
 	src := kube.obj.spec.sources[i]
 	not _all(i, unmatched)
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s allows source %s on the destination *, so it can reach every service without intentions of its own; allow it on the services it needs", [_prefix, object.get(src, "name", "")]),

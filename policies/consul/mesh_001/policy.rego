@@ -28,34 +28,37 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _directions := ["incoming", "outgoing"]
 
-_weak := {"TLSv1_0", "TLSv1_1"}
-
 _prefix := sprintf("Mesh %s/%s", [kube.namespace, kube.name])
 
-_min(direction) := object.get(kube.obj, ["spec", "tls", direction, "tlsMinVersion"], "")
-
+# Each body reads the TLS floor of each direction (absent: "") with a
+# builtin and tests _applies, which the engine has always decided, last.
 deny contains f if {
-	_applies
-	some direction in _directions
-	_min(direction) in _weak
+	obj := kube.obj
+	some direction in ["incoming", "outgoing"] # _directions
+	min_version := object.get(obj, ["spec", "tls", direction, "tlsMinVersion"], "")
+	min_version in {"TLSv1_0", "TLSv1_1"}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s allows %s TLS from %s; set tlsMinVersion TLSv1_2 or TLSv1_3", [_prefix, direction, _min(direction)]),
+		sprintf("%s allows %s TLS from %s; set tlsMinVersion TLSv1_2 or TLSv1_3", [_prefix, direction, min_version]),
 		["spec", "tls", direction, "tlsMinVersion"],
 	)
 }
 
 warn contains f if {
-	_applies
-	some direction in _directions
-	_min(direction) in {"", "TLS_AUTO"}
+	obj := kube.obj
+	some direction in ["incoming", "outgoing"] # _directions
+	object.get(obj, ["spec", "tls", direction, "tlsMinVersion"], "") in {"", "TLS_AUTO"}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no %s tlsMinVersion (or TLS_AUTO), so the floor is Envoy's default (TLS 1.0 before Envoy 1.22); set TLSv1_2", [_prefix, direction]),
@@ -64,8 +67,8 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
 	not kube.obj.spec.transparentProxy.meshDestinationsOnly == true
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s does not set transparentProxy.meshDestinationsOnly, so transparent proxies may reach addresses outside the Consul catalog; set it to true", [_prefix]),
@@ -77,7 +80,7 @@ warn contains f if {
 # Mutation (RULES.md): the TLS floor where none is written (TLS_AUTO, a
 # value the user wrote, is kept and stays warned).
 mutate contains {"path": ["spec", "tls", direction, "tlsMinVersion"], "value": "TLSv1_2"} if {
-	_applies
+	_applies == true
 	some direction in _directions
 	object.get(kube.obj, ["spec", "tls", direction, "tlsMinVersion"], null) == null
 }

@@ -28,17 +28,19 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_severity := {"ProxyDefaults": "critical", "ServiceDefaults": "high"}
-
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	severity := _severity[kube.kind]
 	lower(kube.obj.spec.mutualTLSMode) == "permissive"
+	severity := {"ProxyDefaults": "critical", "ServiceDefaults": "high"}[kube.kind]
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s %s/%s sets mutualTLSMode permissive: the service port then accepts plaintext and intentions are not enforced for it; use strict", [kube.kind, kube.namespace, kube.name]),
@@ -48,9 +50,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
-	kube.kind == "Mesh"
 	kube.obj.spec.allowEnablingPermissiveMutualTLS == true
+	kube.kind == "Mesh"
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("Mesh %s/%s sets allowEnablingPermissiveMutualTLS, which lets ProxyDefaults and ServiceDefaults accept plaintext; remove it", [kube.namespace, kube.name]),

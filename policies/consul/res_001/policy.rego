@@ -53,8 +53,9 @@ _keys := {
 
 _required := ["cpuRequest", "memoryRequest", "memoryLimit"]
 
-# value name -> [value, path]
-_values[k] := [v, kube.pod_meta_path(["annotations", key])] if {
+# value name -> [value, path]. One object rule (not one rule per key), so
+# that _values[k] looks the value up instead of evaluating the rule for k.
+_values := {k: [v, kube.pod_meta_path(["annotations", key])] |
 	some k, key in _keys
 	v := kube.pod_annotations[key]
 }
@@ -62,8 +63,8 @@ _values[k] := [v, kube.pod_meta_path(["annotations", key])] if {
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
 warn contains f if {
-	_applies
 	consul.injected
+	_applies
 	missing := [_keys[k] | some k in _required; not _values[k]]
 	count(missing) > 0
 	f := finding.new(
@@ -73,13 +74,20 @@ warn contains f if {
 	)
 }
 
+# Every deny is about a value of a workload that gets the sidecar: that is
+# tested once, and the cases are _denials.
+deny contains f if {
+	consul.injected
+	count(_values) > 0
+	_applies
+	some f in _denials
+}
+
 # Quantities may be YAML numbers offline (`1`); the API server turns them
 # into strings.
 _parse(k) := units.parse(sprintf("%v", [_values[k][0]]))
 
-deny contains f if {
-	_applies
-	consul.injected
+_denials contains f if {
 	some k, [v, p] in _values
 	not _parse(k)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
@@ -93,9 +101,7 @@ _bounds := {
 	"cpuLimit": ["", "cpuLimitMax"],
 }
 
-deny contains f if {
-	_applies
-	consul.injected
+_denials contains f if {
 	some k, [v, p] in _values
 	min_key := _bounds[k][0]
 	min_key != ""
@@ -104,9 +110,7 @@ deny contains f if {
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
 }
 
-deny contains f if {
-	_applies
-	consul.injected
+_denials contains f if {
 	some k, [v, p] in _values
 	max := config.params.sidecar[_bounds[k][1]]
 	_parse(k) > units.parse(max)
@@ -115,9 +119,7 @@ deny contains f if {
 
 _pairs := [["cpuRequest", "cpuLimit"], ["memoryRequest", "memoryLimit"]]
 
-deny contains f if {
-	_applies
-	consul.injected
+_denials contains f if {
 	some [req, lim] in _pairs
 	_parse(lim) < _parse(req)
 	f := finding.new(
@@ -131,8 +133,8 @@ deny contains f if {
 # partial set stays warned: completing it could put a limit below a request)
 # and the Pod was not injected yet.
 mutate contains {"path": kube.pod_meta_path(["annotations", key]), "value": sprintf("%v", [v])} if {
-	_applies
 	consul.injected
+	_applies
 	count(_values) == 0
 	not kube.pod_annotations["consul.hashicorp.com/connect-inject-status"]
 	some k, key in _keys

@@ -31,80 +31,91 @@
 package meshguard.consul.traffic_001
 
 import data.meshguard.lib.config
-import data.meshguard.lib.duration
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
-# Where retries are set: [what, path of numRetries, the retry settings].
-_retries contains [sprintf("%s route %d", [_ref, i]), ["spec", "routes", i, "destination", "numRetries"], d] if {
+# Where retries are set: [route index (-1: the filter itself), path of
+# numRetries, the retry settings]. What to call it is built for a finding.
+_retries contains [i, ["spec", "routes", i, "destination", "numRetries"], d] if {
 	kube.kind == "ServiceRouter"
 	some i, route in kube.obj.spec.routes
 	d := route.destination
 }
 
-_retries contains [_ref, ["spec", "numRetries"], kube.obj.spec] if kube.kind == "RouteRetryFilter"
+_retries contains [-1, ["spec", "numRetries"], kube.obj.spec] if kube.kind == "RouteRetryFilter"
+
+_what(-1) := _ref
+
+_what(i) := sprintf("%s route %d", [_ref, i]) if i != -1
 
 _max := config.params.retry.maxAttempts
 
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	some [what, path, r] in _retries
+	some [i, path, r] in _retries
 	r.numRetries > 2 * _max
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, more than twice the maximum %d", [what, r.numRetries, _max]),
+		sprintf("%s retries %d times, more than twice the maximum %d", [_what(i), r.numRetries, _max]),
 		path,
 	)
 }
 
 warn contains f if {
-	_applies
-	some [what, path, r] in _retries
+	some [i, path, r] in _retries
 	r.numRetries > _max
 	r.numRetries <= 2 * _max
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, above the maximum %d", [what, r.numRetries, _max]),
+		sprintf("%s retries %d times, above the maximum %d", [_what(i), r.numRetries, _max]),
 		path,
 	)
 }
 
-# A destination retries: retries counted, or retry conditions given.
-_retrying(d) if d.numRetries > 0
-
-_retrying(d) if d.retryOnConnectFailure == true
-
-_retrying(d) if count(object.get(d, "retryOn", [])) > 0
-
-_retrying(d) if count(object.get(d, "retryOnStatusCodes", [])) > 0
+# A destination retries: retries counted, or retry conditions given. One
+# else chain: it stops at the first branch that holds.
+_retrying(d) if {
+	d.numRetries > 0
+} else if {
+	d.retryOnConnectFailure == true
+} else if {
+	count(object.get(d, "retryOn", [])) > 0
+} else if {
+	count(object.get(d, "retryOnStatusCodes", [])) > 0
+}
 
 # A ServiceResolver of the service sets a request timeout. Consul config
 # entries are named after their service; any namespace counts (without
 # Consul Enterprise every Kubernetes namespace maps to one Consul namespace).
 _resolver_timeout(service) if {
 	some resolvers in data.inventory.objects["ServiceResolver.consul.hashicorp.com"]
-	duration.ns(resolvers[service].spec.requestTimeout) > 0
+	time.parse_duration_ns(resolvers[service].spec.requestTimeout) > 0 # duration.ns
 }
 
 warn contains f if {
-	_applies
 	kube.kind == "ServiceRouter"
-	kube.inventory_known
+	kube.inventory_known == true
 	some i, route in kube.obj.spec.routes
 	d := route.destination
 	_retrying(d)
 	not d.requestTimeout
 	service := object.get(d, "service", kube.name)
 	not _resolver_timeout(service)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s route %d retries without a requestTimeout, and no ServiceResolver %s sets one, so the retries are unbounded in time; set requestTimeout (for example %s)", [_ref, i, service, config.params.route.defaultTimeout]),
@@ -124,9 +135,9 @@ _request_timeouts contains [["spec", "requestTimeout"], kube.obj.spec.requestTim
 }
 
 warn contains f if {
-	_applies
 	some [path, t] in _request_timeouts
-	duration.ns(t) == 0
+	time.parse_duration_ns(t) == 0 # duration.ns
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets requestTimeout %v, which disables the timeout; set a bound (for example %s)", [_ref, t, config.params.route.defaultTimeout]),
@@ -134,30 +145,27 @@ warn contains f if {
 	)
 }
 
-_http_protocols := {"http", "http2", "grpc"}
-
 warn contains f if {
-	_applies
+	obj := kube.obj
+	obj.spec.protocol in {"http", "http2", "grpc"}
 	kube.kind == "ServiceDefaults"
-	kube.obj.spec.protocol in _http_protocols
-	some field in ["limits", "passiveHealthCheck"]
-	count(object.get(kube.obj, ["spec", "upstreamConfig", "defaults", field], {})) == 0
+	some field, what in {
+		"limits": "connection or request limits",
+		"passiveHealthCheck": "outlier ejection",
+	}
+	count(object.get(obj, ["spec", "upstreamConfig", "defaults", field], {})) == 0
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s (protocol %s) sets no upstreamConfig.defaults.%s, so its upstreams have no %s", [_ref, kube.obj.spec.protocol, field, _what[field]]),
+		sprintf("%s (protocol %s) sets no upstreamConfig.defaults.%s, so its upstreams have no %s", [_ref, obj.spec.protocol, field, what]),
 		["spec", "upstreamConfig", "defaults", field],
 	)
-}
-
-_what := {
-	"limits": "connection or request limits",
-	"passiveHealthCheck": "outlier ejection",
 }
 
 # Mutation (RULES.md): the default request timeout on a ServiceResolver
 # without one (a value written, even 0s, is kept).
 mutate contains {"path": ["spec", "requestTimeout"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	kube.kind == "ServiceResolver"
 	object.get(kube.obj, ["spec", "requestTimeout"], null) == null
 }

@@ -33,34 +33,49 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _linkerd_key := "timeout.linkerd.io/request"
 
-_prefix := sprintf("HTTPRoute %s/%s", [kube.namespace, kube.name])
-
+# Each body tests the route rule first, with local variables (a reference to
+# a rule or to kube.obj costs a walk of OPA's rule tree; a local does not),
+# and _applies, which the engine has always decided, last. A rule forwards
+# when it has backendRefs and no RequestRedirect filter (gwapi.forwarding,
+# read in place: the set of all forwarding rules costs more than the tests).
 warn contains f if {
-	_applies
-	not kube.obj.metadata.annotations[_linkerd_key]
-	some [i, rule] in gwapi.forwarding(kube.obj.spec)
-	duration.unset(object.get(rule, "timeouts", {}), "request")
+	obj := kube.obj
+	object.get(obj, ["metadata", "annotations", "timeout.linkerd.io/request"], false) == false # not ...[_linkerd_key]
+	some i, rule in obj.spec.rules
+	count(rule.backendRefs) > 0
+	not _redirects(rule)
+
+	# duration.unset(object.get(rule, "timeouts", {}), "request"), inlined: no
+	# request timeout that is set and parses to a non-zero duration.
+	count([t | t := rule.timeouts.request; t; not time.parse_duration_ns(t) == 0]) == 0
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s rule %d sets no timeouts.request, so how long a request may take is up to the implementation; set one (default %s)", [_prefix, i, config.params.route.defaultTimeout]),
+		sprintf("HTTPRoute %s/%s rule %d sets no timeouts.request, so how long a request may take is up to the implementation; set one (default %s)", [kube.namespace, kube.name, i, config.params.route.defaultTimeout]),
 		["spec", "rules", i],
 	)
 }
 
 deny contains f if {
-	_applies
-	some [i, rule] in gwapi.forwarding(kube.obj.spec)
-	duration.ns(rule.timeouts.request) > duration.ns(config.params.route.maxTimeout)
+	some i, rule in kube.obj.spec.rules
+	request := rule.timeouts.request
+	limit := config.params.route.maxTimeout
+	time.parse_duration_ns(request) > time.parse_duration_ns(limit)
+	count(rule.backendRefs) > 0
+	not _redirects(rule)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s rule %d has timeouts.request %s, above the maximum %s", [_prefix, i, rule.timeouts.request, config.params.route.maxTimeout]),
+		sprintf("HTTPRoute %s/%s rule %d has timeouts.request %s, above the maximum %s", [kube.namespace, kube.name, i, request, limit]),
 		["spec", "rules", i, "timeouts", "request"],
 	)
 }
@@ -69,7 +84,7 @@ deny contains f if {
 # Gateway API route without one, unless its backendRequest timeout is longer
 # (the CRD rejects backendRequest > request). A value written, even 0s, is kept.
 mutate contains {"path": ["spec", "rules", i, "timeouts", "request"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	kube.group == gwapi.group
 	not kube.obj.metadata.annotations[_linkerd_key]
 	some [i, rule] in gwapi.forwarding(kube.obj.spec)
@@ -78,3 +93,9 @@ mutate contains {"path": ["spec", "rules", i, "timeouts", "request"], "value": c
 }
 
 _backend_request_too_long(rule) if duration.ns(rule.timeouts.backendRequest) > duration.ns(config.params.route.defaultTimeout)
+
+# The rule has a RequestRedirect filter.
+_redirects(rule) if {
+	some f in rule.filters
+	f.type == "RequestRedirect"
+}

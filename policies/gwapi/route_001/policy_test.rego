@@ -67,6 +67,12 @@ test_mutate_adds_default_request_timeout if {
 	route_001.mutate == set() with input as _route([{"backendRefs": _backend, "timeouts": {"backendRequest": "20s"}}])
 }
 
+# A redirecting rule is not mutated even when it lists backends.
+test_mutate_skips_redirects_with_backends if {
+	route_001.mutate == {{"path": ["spec", "rules", 1, "timeouts", "request"], "value": "15s"}} with input as _route([object.union(_redirect, {"backendRefs": _backend}), {"backendRefs": _backend}])
+	_ids(route_001.warn) == {["GWAPI-ROUTE-001", "medium", ["spec", "rules", 1]]} with input as _route([object.union(_redirect, {"backendRefs": _backend}), {"backendRefs": _backend}])
+}
+
 test_other_kinds_are_not_judged if {
 	route_001.warn == set() with input as {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute", "metadata": {"name": "g"}, "spec": {"rules": [{"backendRefs": _backend}]}}
 }

@@ -29,49 +29,55 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_retries contains [i, rule, rule.retry] if {
-	some i, rule in kube.obj.spec.rules
-	rule.retry
-}
-
-_prefix(i) := sprintf("HTTPRoute %s/%s rule %d", [kube.namespace, kube.name, i])
-
+# Every body reads the route rules with a retry (r) itself, tests them, and
+# tests _applies (which the engine has always decided) only for a retry that
+# would be reported. Iterating the rules in each body costs less than one
+# shared set of them: a reference to a rule walks OPA's rule tree and the set
+# is built element by element.
 deny contains f if {
-	_applies
-	some [i, _, r] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r != false
 	r.attempts > config.params.retry.maxAttempts
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, above the maximum %d", [_prefix(i), r.attempts, config.params.retry.maxAttempts]),
+		sprintf("HTTPRoute %s/%s rule %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, r.attempts, config.params.retry.maxAttempts]),
 		["spec", "rules", i, "retry", "attempts"],
 	)
 }
 
 warn contains f if {
-	_applies
-	some [i, rule, _] in _retries
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r != false
 	duration.unset(object.get(rule, "timeouts", {}), "request")
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries without timeouts.request, so retries may go on as long as the implementation allows; set one", [_prefix(i)]),
+		sprintf("HTTPRoute %s/%s rule %d retries without timeouts.request, so retries may go on as long as the implementation allows; set one", [kube.namespace, kube.name, i]),
 		["spec", "rules", i, "retry"],
 	)
 }
 
 warn contains f if {
-	_applies
-	some [i, rule, r] in _retries
-	request := duration.ns(rule.timeouts.request)
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r != false
+	request := time.parse_duration_ns(rule.timeouts.request)
 	request > 0
-	(1 + r.attempts) * duration.ns(rule.timeouts.backendRequest) > request
+	(1 + r.attempts) * time.parse_duration_ns(rule.timeouts.backendRequest) > request
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s: (1 + %d attempts) x backendRequest %s exceeds timeouts.request %s, so the last tries never run", [_prefix(i), r.attempts, rule.timeouts.backendRequest, rule.timeouts.request]),
+		sprintf("HTTPRoute %s/%s rule %d: (1 + %d attempts) x backendRequest %s exceeds timeouts.request %s, so the last tries never run", [kube.namespace, kube.name, i, r.attempts, rule.timeouts.backendRequest, rule.timeouts.request]),
 		["spec", "rules", i, "retry", "attempts"],
 	)
 }
@@ -88,14 +94,16 @@ _read_only(rule) if {
 }
 
 warn contains f if {
-	_applies
-	some [i, rule, r] in _retries
-	not _read_only(rule)
+	some i, rule in kube.obj.spec.rules
+	r := rule.retry
+	r != false
 	unsafe := sort([c | some c in r.codes; not c in _safe_codes])
 	count(unsafe) > 0
+	not _read_only(rule)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries on status %v, which can repeat requests that already had side effects; restrict the rule to GET/HEAD/OPTIONS or retry only on 502, 503, 504", [_prefix(i), unsafe]),
+		sprintf("HTTPRoute %s/%s rule %d retries on status %v, which can repeat requests that already had side effects; restrict the rule to GET/HEAD/OPTIONS or retry only on 502, 503, 504", [kube.namespace, kube.name, i, unsafe]),
 		["spec", "rules", i, "retry", "codes"],
 	)
 }

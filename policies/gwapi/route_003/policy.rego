@@ -35,8 +35,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -46,7 +48,7 @@ _timeout_keys := ["timeout.linkerd.io/request", "timeout.linkerd.io/response"]
 
 _has_linkerd_timeout if {
 	some k in _timeout_keys
-	kube.obj.metadata.annotations[k]
+	kube.obj.metadata.annotations[k] != false
 }
 
 # Parent Services, with the index of their parentRef and their namespace.
@@ -58,19 +60,23 @@ _services contains [j, ref, ns] if {
 
 _linkerd_meshed(ns) if data.inventory.namespaces[ns].metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 
-_istio_namespace(ns) if istio.namespace_injected(data.inventory.namespaces[ns])
-
-_istio_namespace(ns) if data.inventory.namespaces[ns].metadata.labels["istio.io/dataplane-mode"] == "ambient"
+_istio_namespace(ns) if {
+	istio.namespace_injected(data.inventory.namespaces[ns])
+} else if {
+	data.inventory.namespaces[ns].metadata.labels["istio.io/dataplane-mode"] == "ambient"
+}
 
 _linkerd_parents contains [j, ref, ns] if {
 	some [j, ref, ns] in _services
 	_linkerd_meshed(ns)
 }
 
+# Each body reads the parents first and tests _applies, which the engine has
+# always decided, last.
 warn contains f if {
-	_applies
-	not _has_linkerd_timeout
 	some [_, ref, ns] in _linkerd_parents
+	not _has_linkerd_timeout
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s routes gRPC for Service %s/%s, meshed by Linkerd, without timeout.linkerd.io/request or /response; GRPCRoute has no timeouts field, so set the annotation (default %s)", [_prefix, ns, ref.name, config.params.route.defaultTimeout]),
@@ -92,8 +98,8 @@ _istio_parents contains [j, sprintf("Gateway %s/%s (class %s)", [gw.metadata.nam
 }
 
 warn contains f if {
-	_applies
 	some [j, what] in _istio_parents
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s attaches to %s, managed by Istio, which has no per-route timeout for GRPCRoute; bound the calls on the server or in client deadlines, or use an HTTPRoute or VirtualService with a timeout", [_prefix, what]),
@@ -103,7 +109,7 @@ warn contains f if {
 
 # Mutation (RULES.md, Linkerd only): the default request timeout annotation.
 mutate contains {"path": ["metadata", "annotations", "timeout.linkerd.io/request"], "value": config.params.route.defaultTimeout} if {
-	_applies
+	_applies == true
 	not _has_linkerd_timeout
 	count(_linkerd_parents) > 0
 }

@@ -33,8 +33,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -45,17 +47,19 @@ _policies := object.get(data.inventory, ["objects", "AuthorizationPolicy.securit
 _refs(spec) := {r | some r in object.get(spec, "targetRefs", [])} | {r | r := spec.targetRef}
 
 # The policy applies to every workload the RequestAuthentication applies to.
-_covers(ap) if istio.namespace_wide(object.get(ap, "spec", {}))
-
+# (The functions here are else chains: they stop at the first branch that
+# holds.)
 _covers(ap) if {
+	istio.namespace_wide(object.get(ap, "spec", {}))
+} else if {
 	istio.has_selector(ap.spec)
 	istio.has_selector(_spec)
 	every k, v in ap.spec.selector.matchLabels {
 		_spec.selector.matchLabels[k] == v
 	}
+} else if {
+	count(_refs(ap.spec) & _refs(_spec)) > 0
 }
-
-_covers(ap) if count(_refs(ap.spec) & _refs(_spec)) > 0
 
 # A rule matches only requests that carry a request principal.
 _rule_requires_token(rule) if {
@@ -63,9 +67,7 @@ _rule_requires_token(rule) if {
 	every from in rule.from {
 		count(object.get(from, ["source", "requestPrincipals"], [])) > 0
 	}
-}
-
-_rule_requires_token(rule) if {
+} else if {
 	some w in rule.when
 	startswith(w.key, "request.auth.")
 }
@@ -76,9 +78,7 @@ _requires_token(ap) if {
 	every rule in ap.spec.rules {
 		_rule_requires_token(rule)
 	}
-}
-
-_requires_token(ap) if {
+} else if {
 	ap.spec.action == "DENY"
 	some rule in ap.spec.rules
 	some from in rule.from
@@ -105,9 +105,9 @@ _scope := sprintf("namespace %s", [kube.namespace]) if {
 }
 
 warn contains f if {
-	_applies
-	kube.inventory_known
+	kube.inventory_known == true
 	not _paired
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s is not paired with an AuthorizationPolicy that requires a request principal for %s, so requests without a token are accepted; add one that allows only requestPrincipals or denies notRequestPrincipals [\"*\"]", [kube.namespace, kube.name, _scope]),

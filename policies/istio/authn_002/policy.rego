@@ -26,17 +26,21 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _plaintext(uri) if startswith(lower(trim_space(uri)), "http://")
 
+# Each body tests the rules first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
 	some i, rule in kube.obj.spec.jwtRules
 	_plaintext(rule.jwksUri)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s fetches the key set of issuer %v over plaintext HTTP (%s); use https", [kube.namespace, kube.name, object.get(rule, "issuer", ""), rule.jwksUri]),
@@ -45,11 +49,11 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	some i, rule in kube.obj.spec.jwtRules
 	object.get(rule, "jwksUri", "") == ""
 	object.get(rule, "jwks", "") == ""
 	_plaintext(rule.issuer)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("RequestAuthentication %s/%s discovers the key set of issuer %s over plaintext HTTP (no jwksUri or jwks); set an https jwksUri", [kube.namespace, kube.name, rule.issuer]),

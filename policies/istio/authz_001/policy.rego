@@ -25,8 +25,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -36,7 +38,7 @@ _spec := object.get(kube.obj, "spec", {})
 default _severity := "critical"
 
 _severity := "high" if {
-	_workload_scoped
+	_workload_scoped == true
 	kube.namespace != istio.root_namespace
 }
 
@@ -46,13 +48,15 @@ _workload_scoped if _spec.targetRefs
 
 _workload_scoped if _spec.targetRef
 
+# The cheapest, most selective tests first (a rule with nothing in it), and
+# _applies, which the engine has always decided, last.
 deny contains f if {
-	_applies
-	istio.authz_action == "ALLOW"
 	some i, rule in _spec.rules
-	every field in ["from", "to", "when"] {
-		count(object.get(rule, field, [])) == 0
-	}
+	count(object.get(rule, "from", [])) == 0
+	count(object.get(rule, "to", [])) == 0
+	count(object.get(rule, "when", [])) == 0
+	istio.authz_action == "ALLOW"
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s has an empty ALLOW rule, which allows every request", [kube.namespace, kube.name]),

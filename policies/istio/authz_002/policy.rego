@@ -26,47 +26,49 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _sourceless contains i if {
-	istio.authz_action == "ALLOW"
 	some i, rule in kube.obj.spec.rules
 	count(object.get(rule, "from", [])) == 0
 	_constrained(rule)
 	not _caller_condition(rule)
+	istio.authz_action == "ALLOW"
 }
 
 # Rules with nothing at all are ISTIO-AUTHZ-001's.
 # An empty list counts as unset, as Istio decodes it.
-_constrained(rule) if count(object.get(rule, "to", [])) > 0
-
-_constrained(rule) if count(object.get(rule, "when", [])) > 0
-
-_caller_condition(rule) if {
-	some w in rule.when
-	startswith(w.key, "source.")
+_constrained(rule) if {
+	count(object.get(rule, "to", [])) > 0
+} else if {
+	count(object.get(rule, "when", [])) > 0
 }
 
+# A condition on the caller: a key source.* or request.auth.*.
 _caller_condition(rule) if {
 	some w in rule.when
-	startswith(w.key, "request.auth.")
+	strings.any_prefix_match(w.key, ["source.", "request.auth."])
 }
 
 _msg := sprintf("AuthorizationPolicy %s/%s has an ALLOW rule without `from` or a caller condition, so any source may call", [kube.namespace, kube.name])
 
+# The rules without a source first (most policies have none), _applies,
+# which the engine has always decided, last.
 deny contains f if {
-	_applies
-	not istio.targets_public_gateway
 	some i in _sourceless
+	not istio.targets_public_gateway
+	_applies == true
 	f := finding.new(rego.metadata.chain(), _msg, ["spec", "rules", i])
 }
 
 warn contains f if {
-	_applies
-	istio.targets_public_gateway
 	some i in _sourceless
+	istio.targets_public_gateway == true
+	_applies == true
 	f := finding.new(rego.metadata.chain(), sprintf("%s (on a public gateway)", [_msg]), ["spec", "rules", i])
 }

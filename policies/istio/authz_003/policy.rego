@@ -28,39 +28,38 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _sources contains [["spec", "rules", i, "from", j, "source"], src] if {
-	istio.authz_action == "ALLOW"
 	some i, rule in kube.obj.spec.rules
 	some j, from in rule.from
 	src := from.source
+	istio.authz_action == "ALLOW"
 }
 
 # A principal pattern is confined when it fixes the trust domain and namespace:
 # <trust-domain>/ns/<namespace>/...
 _confined_principal(p) if regex.match(`^[^*]+/ns/[^*/]+/`, p)
 
-_wide(field, value) if {
-	field == "principals"
-	contains(value, "*")
-	not _confined_principal(value)
-}
+# A wildcard value (its "*" is tested before the call) that is not confined.
+_wide("principals", value) if not _confined_principal(value)
 
-_wide(field, value) if {
-	field == "namespaces"
-	contains(value, "*")
-}
+_wide("namespaces", _)
 
+# Each body reads the sources first and tests _applies, which the engine has
+# always decided, last.
 warn contains f if {
-	_applies
 	some [p, src] in _sources
 	some field in ["principals", "namespaces"]
 	some k, value in src[field]
+	contains(value, "*")
 	_wide(field, value)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s allows %s %q, which matches callers across namespaces or trust domains", [kube.namespace, kube.name, field, value]),
@@ -70,14 +69,12 @@ warn contains f if {
 
 # A CIDR with prefix length 0 is every address, however the address is
 # written (0.0.0.0/0, 10.0.0.0/0, ::/0, ::0/0).
-_any_address(value) if endswith(value, "/0")
-
 deny contains f if {
-	_applies
 	some [p, src] in _sources
 	some field in ["ipBlocks", "remoteIpBlocks"]
 	some k, value in src[field]
-	_any_address(value)
+	endswith(value, "/0")
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s allows %s %s, which is every address", [kube.namespace, kube.name, field, value]),
@@ -87,12 +84,12 @@ deny contains f if {
 }
 
 warn contains f if {
-	_applies
 	some [p, src] in _sources
 	count(src) > 0
 	every field, _ in src {
 		startswith(field, "not")
 	}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("AuthorizationPolicy %s/%s has an ALLOW source with only negative matches, which allows every other caller", [kube.namespace, kube.name]),

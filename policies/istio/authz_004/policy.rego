@@ -30,8 +30,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -44,11 +46,13 @@ _baseline if {
 	istio.allow_nothing(ap)
 }
 
+# The most selective test first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	istio.namespace_in_mesh(kube.obj)
-	kube.inventory_known
+	kube.inventory_known == true
 	not _baseline
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s is in the mesh but has no allow-nothing AuthorizationPolicy (no selector, no rules) in it or in %s, so a workload no ALLOW policy selects accepts every request; add one with spec: {}", [kube.name, istio.root_namespace]),

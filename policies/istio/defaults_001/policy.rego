@@ -37,12 +37,12 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
-
-_old := input.request.oldObject
 
 _managed(o) if o.metadata.labels["app.kubernetes.io/managed-by"] == "meshguard"
 
@@ -61,11 +61,14 @@ _allowed if input.request.userInfo.username in _system_users
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
+# Both bodies start with the old object, which only an AdmissionReview has
+# (offline checks stop there), and test _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
+	_managed(input.request.oldObject)
 	kube.operation == "DELETE"
-	_managed(_old)
 	not _allowed
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default that keeps the namespace zero-trust; annotate the Namespace meshguard.io/defaults: disabled before deleting it", [_ref]),
@@ -84,7 +87,7 @@ _weakened contains ["spec", "mtls", "mode"] if {
 
 _weakened contains ["spec", "portLevelMtls"] if {
 	kube.kind == "PeerAuthentication"
-	_spec.portLevelMtls
+	_spec.portLevelMtls != false
 }
 
 _weakened contains ["spec", "rules"] if {
@@ -104,11 +107,11 @@ _weakened contains ["spec", "targetRefs"] if _spec.targetRefs
 _weakened contains ["spec", "targetRef"] if _spec.targetRef
 
 deny contains f if {
-	_applies
+	_managed(input.request.oldObject)
 	kube.operation == "UPDATE"
-	_managed(_old)
 	not _allowed
 	some p in _weakened
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is a managed default; this update weakens it (%s); annotate the Namespace meshguard.io/defaults: disabled to take it over", [_ref, concat(".", [sprintf("%v", [x]) | some x in p])]),

@@ -28,18 +28,14 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _spec := object.get(kube.obj, "spec", {})
-
-_external if object.get(_spec, "location", "MESH_EXTERNAL") == "MESH_EXTERNAL"
-
-_resolution_none if object.get(_spec, "resolution", "NONE") == "NONE"
-
-_any_ip := {"0.0.0.0/0", "::/0"}
 
 # Ports that pass by IP alone: TCP, TLS or no protocol (Istio reads the
 # protocol case-insensitively).
@@ -60,13 +56,18 @@ else := sprintf("ports %s", [_port_list])
 # entry as well as spec.addresses.
 _allocated if count(object.get(kube.obj, ["status", "addresses"], [])) > 0
 
+# Each body tests the spec first, with builtins on a local (resolution NONE
+# is the selective test: most entries resolve by DNS), and _applies, which
+# the engine has always decided, last. An entry is external unless its
+# location says otherwise.
 deny contains f if {
-	_applies
-	_external
-	_resolution_none
-	count(object.get(_spec, "addresses", [])) == 0
+	spec := _spec
+	object.get(spec, "resolution", "NONE") == "NONE"
+	object.get(spec, "location", "MESH_EXTERNAL") == "MESH_EXTERNAL"
+	count(object.get(spec, "addresses", [])) == 0
 	not _allocated
 	count(_open_ports) > 0
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has resolution NONE and no addresses, so traffic to any IP is allowed on %s; set resolution DNS or list the addresses", [_ref, _ports]),
@@ -79,12 +80,13 @@ _where := ["spec", "resolution"] if _spec.resolution
 else := ["spec"]
 
 deny contains f if {
-	_applies
-	_external
-	_resolution_none
-	some i, address in _spec.addresses
-	address in _any_ip
+	spec := _spec
+	object.get(spec, "resolution", "NONE") == "NONE"
+	object.get(spec, "location", "MESH_EXTERNAL") == "MESH_EXTERNAL"
+	some i, address in spec.addresses
+	address in {"0.0.0.0/0", "::/0"} # any IP
 	count(_open_ports) > 0
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has resolution NONE and address %s, so traffic to any IP is allowed on %s; list only the external IP ranges", [_ref, address, _ports]),

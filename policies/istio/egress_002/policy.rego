@@ -29,8 +29,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -40,20 +42,23 @@ _external if object.get(_spec, "location", "MESH_EXTERNAL") == "MESH_EXTERNAL"
 
 _ref := sprintf("ServiceEntry %s/%s", [kube.namespace, kube.name])
 
-# The fixed part of a wildcard host: "amazonaws.com" for "*.amazonaws.com",
-# "" for "*".
-_fixed(host) := trim_prefix(trim_prefix(host, "*"), ".")
+# A wildcard host is broad when its fixed part ("amazonaws.com" for
+# "*.amazonaws.com", "" for "*") has fewer than 3 labels or is a shared
+# provider domain.
+_broad(host) if {
+	count([l | some l in split(trim_prefix(trim_prefix(host, "*"), "."), "."); l != ""]) < 3
+} else if {
+	lower(trim_prefix(trim_prefix(host, "*"), ".")) in {lower(d) | some d in config.params.istio.broadWildcardDomains}
+}
 
-_broad(host) if count([l | some l in split(_fixed(host), "."); l != ""]) < 3
-
-_broad(host) if lower(_fixed(host)) in {lower(d) | some d in config.params.istio.broadWildcardDomains}
-
+# Each body tests the spec first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
-	_external
 	some i, host in _spec.hosts
 	startswith(host, "*")
 	_broad(host)
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s allows the wildcard host %s, which admits any host of that domain; list the exact hosts", [_ref, host]),
@@ -62,9 +67,9 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
-	_external
 	not _spec.exportTo
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no exportTo, so every namespace can use it; set exportTo [\".\"] or the namespaces that need it", [_ref]),
@@ -73,10 +78,10 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
-	_external
 	some i, ns in _spec.exportTo
 	ns == "*"
+	_external == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is exported to every namespace (\"*\"); export it to \".\" or the namespaces that need it", [_ref]),

@@ -34,15 +34,19 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	kube.kind == "Sidecar"
 	kube.obj.spec.outboundTrafficPolicy.mode == "ALLOW_ANY"
+	kube.kind == "Sidecar"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Sidecar %s/%s sets outboundTrafficPolicy.mode ALLOW_ANY, which forwards traffic to undeclared destinations; use REGISTRY_ONLY", [kube.namespace, kube.name]),
@@ -61,8 +65,6 @@ _mesh_configmap if {
 	is_string(kube.obj.data.mesh)
 }
 
-_allow_any := {"ALLOW_ANY", "ALLOW_ANY_DYNAMIC_DNS"}
-
 # The mesh key must be a YAML mapping (or empty); anything else cannot be
 # judged and is said so.
 _mesh_unreadable if not yaml.is_valid(kube.obj.data.mesh)
@@ -74,9 +76,9 @@ _mesh_unreadable if {
 }
 
 warn contains f if {
-	_applies
-	_mesh_configmap
-	_mesh_unreadable
+	_mesh_configmap == true
+	_mesh_unreadable == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("ConfigMap %s/%s: data.mesh is not a YAML mapping, so its outboundTrafficPolicy cannot be checked", [kube.namespace, kube.name]),
@@ -87,7 +89,7 @@ warn contains f if {
 # [mesh config, where findings point, what to call it]. The mesh key is one
 # string, so its findings point at it; an empty key means every default.
 _mesh := [doc, ["data", "mesh"], sprintf("ConfigMap %s/%s data.mesh", [kube.namespace, kube.name])] if {
-	_mesh_configmap
+	_mesh_configmap == true
 	not _mesh_unreadable
 	raw := yaml.unmarshal(kube.obj.data.mesh)
 	doc := _or_empty(raw)
@@ -125,18 +127,18 @@ _installs_no_istiod if {
 
 # The deepest part of spec.meshConfig.outboundTrafficPolicy.mode that is set.
 _operator_path := ["spec", "meshConfig", "outboundTrafficPolicy", "mode"] if {
-	kube.obj.spec.meshConfig.outboundTrafficPolicy.mode
+	kube.obj.spec.meshConfig.outboundTrafficPolicy.mode != false
 } else := ["spec", "meshConfig", "outboundTrafficPolicy"] if {
-	kube.obj.spec.meshConfig.outboundTrafficPolicy
+	kube.obj.spec.meshConfig.outboundTrafficPolicy != false
 } else := ["spec", "meshConfig"] if {
-	kube.obj.spec.meshConfig
+	kube.obj.spec.meshConfig != false
 } else := ["spec"]
 
 warn contains f if {
-	_applies
 	[mesh, path, ref] := _mesh
 	not mesh.outboundTrafficPolicy.mode
 	not _installs_no_istiod
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets no outboundTrafficPolicy.mode, so the mesh default ALLOW_ANY forwards traffic to undeclared destinations; set REGISTRY_ONLY", [ref]),
@@ -145,10 +147,10 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
 	[mesh, path, ref] := _mesh
 	mode := mesh.outboundTrafficPolicy.mode
-	mode in _allow_any
+	mode in {"ALLOW_ANY", "ALLOW_ANY_DYNAMIC_DNS"}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s sets outboundTrafficPolicy.mode %s, which forwards traffic to undeclared destinations; set REGISTRY_ONLY", [ref, mode]),

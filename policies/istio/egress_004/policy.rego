@@ -29,18 +29,22 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
 _ref := sprintf("Sidecar %s/%s", [kube.namespace, kube.name])
 
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	some i, listener in kube.obj.spec.egress
 	some j, host in listener.hosts
 	host == "*/*"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s lets its proxies reach every host of every namespace (egress hosts \"*/*\"); list the namespaces and hosts they use", [_ref]),
@@ -54,15 +58,15 @@ _namespace_wide(sidecar) if count(object.get(sidecar, ["spec", "workloadSelector
 # Deny: a second selector-less Sidecar is undefined behaviour whichever came
 # first, so the verdict does not depend on creation order.
 deny contains f if {
-	_applies
-	kube.inventory_known
 	_namespace_wide(kube.obj)
+	kube.inventory_known == true
 	others := sort([name |
 		some name, other in data.inventory.objects["Sidecar.networking.istio.io"][kube.namespace]
 		name != kube.name
 		_namespace_wide(other)
 	])
 	count(others) > 0
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has no workloadSelector and %s in the same namespace %s none either; Istio's behaviour with several namespace-wide Sidecars is undefined, so keep one", [_ref, _names(others), _has(others)]),

@@ -36,8 +36,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -47,10 +49,14 @@ _allowed := {istio.root_namespace} | {ns | some ns in config.params.istio.allowe
 
 # Offline, an object without a namespace lands wherever it is applied: the
 # namespace is judged when it is known (always at admission).
+# Each body tests the object first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	kube.namespace != ""
-	not kube.namespace in _allowed
+	ns := kube.namespace
+	ns != ""
+	ns != istio.root_namespace
+	not ns in config.params.istio.allowedEnvoyFilterNamespaces # not in _allowed
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s is in namespace %s; EnvoyFilters are allowed only in %s", [_ref, kube.namespace, concat(", ", sort(_allowed))]),
@@ -64,32 +70,29 @@ _risky_operations := {"REMOVE", "REPLACE", "MERGE", "INSERT_BEFORE", "INSERT_FIR
 
 _patches := object.get(kube.obj, ["spec", "configPatches"], [])
 
-_filter_prefix := ["match", "listener", "filterChain", "filter"]
+_security_filter(name) if {
+	lowered := lower(name)
+	some token in _security_filter_tokens
+	contains(lowered, token)
+}
 
-# [patch index, field path, filter name] of the filters a patch matches or
-# inserts.
-_filter_names contains [i, array.concat(["spec", "configPatches", i], p), name] if {
+# The filters a patch with a risky operation matches or inserts (the names at
+# match.listener.filterChain.filter.name, its subFilter.name, and
+# patch.value.name) that are security filters.
+deny contains f if {
 	some i, patch in _patches
+	op := patch.patch.operation
+	op in _risky_operations
 	some p in [
-		array.concat(_filter_prefix, ["name"]),
-		array.concat(_filter_prefix, ["subFilter", "name"]),
+		["match", "listener", "filterChain", "filter", "name"],
+		["match", "listener", "filterChain", "filter", "subFilter", "name"],
 		["patch", "value", "name"],
 	]
 	name := object.get(patch, p, null)
 	is_string(name)
-}
-
-_security_filter(name) if {
-	some token in _security_filter_tokens
-	contains(lower(name), token)
-}
-
-deny contains f if {
-	_applies
-	some [i, path, name] in _filter_names
-	op := _patches[i].patch.operation
-	op in _risky_operations
 	_security_filter(name)
+	_applies == true
+	path := array.concat(["spec", "configPatches", i], p)
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s configPatches[%d] applies %s to the security filter %s, which can remove or bypass authentication or authorization", [_ref, i, op, name]),
@@ -102,12 +105,12 @@ deny contains f if {
 _transport_socket_keys := {"transport_socket", "transportSocket", "transport_socket_matches", "transportSocketMatches"}
 
 deny contains f if {
-	_applies
 	some i, patch in _patches
 	patch.applyTo in {"CLUSTER", "BOOTSTRAP"}
 	[path, _] := walk(patch.patch.value)
 	key := path[count(path) - 1]
 	key in _transport_socket_keys
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s configPatches[%d] changes %s of a %s, which can replace the mesh's mTLS", [_ref, i, key, patch.applyTo]),
@@ -121,9 +124,9 @@ _targets_workloads if count(object.get(kube.obj, ["spec", "workloadSelector", "l
 _targets_workloads if count(object.get(kube.obj, ["spec", "targetRefs"], [])) > 0
 
 warn contains f if {
-	_applies
 	kube.namespace == istio.root_namespace
 	not _targets_workloads
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s is in the root namespace without a workloadSelector or targetRefs, so it changes every proxy of the mesh; select the workloads it is for", [_ref]),

@@ -26,8 +26,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -37,9 +39,11 @@ _url := object.get(_spec, "url", "")
 
 _ref := sprintf("WasmPlugin %s/%s", [kube.namespace, kube.name])
 
+# Each body tests the spec first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
 	startswith(lower(_url), "http://")
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s fetches its module over plain http (%s), so anyone on the path can replace the code; use oci:// or https://", [_ref, _url]),
@@ -48,9 +52,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	not _spec.sha256
 	not contains(_url, "@sha256:")
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s does not pin its module: set sha256 or use a url with @sha256:, so the proxies run only the code you reviewed", [_ref]),
@@ -63,9 +67,9 @@ _unpinned_path := ["spec", "url"] if _spec.url
 else := ["spec"]
 
 deny contains f if {
-	_applies
-	_spec.sha256
+	_spec.sha256 != false
 	not regex.match(`^[0-9a-fA-F]{64}$`, sprintf("%v", [_spec.sha256]))
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s has sha256 %v, which is not a SHA-256 digest (64 hex digits)", [_ref, _spec.sha256]),
@@ -74,9 +78,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	_spec.phase in {"AUTHN", "AUTHZ"}
 	_spec.failStrategy == "FAIL_OPEN"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s runs in phase %s with failStrategy FAIL_OPEN, so requests pass unchecked when the plugin fails; use FAIL_CLOSE", [_ref, _spec.phase]),

@@ -30,20 +30,22 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_plaintext := {"HTTP", "HTTP2", "GRPC", "GRPC-WEB"}
-
+# Each body tests the servers first, then whether the Gateway is public, and
+# _applies, which the engine has always decided, last.
 deny contains f if {
-	_applies
-	istio.public_gateway
 	some i, server in kube.obj.spec.servers
 	protocol := upper(server.port.protocol)
-	protocol in _plaintext
+	protocol in {"HTTP", "HTTP2", "GRPC", "GRPC-WEB"} # plaintext
 	not server.tls.httpsRedirect == true
+	istio.public_gateway == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("public Gateway %s/%s serves %s on port %v without redirecting to HTTPS, so requests cross the internet in plaintext; set tls.httpsRedirect: true or serve HTTPS", [kube.namespace, kube.name, protocol, server.port.number]),
@@ -51,21 +53,23 @@ deny contains f if {
 	)
 }
 
-# `*`, `*/*`, `<ns>/*` (also `./*`): any host.
-_catch_all(host) if host == "*"
-
+# `*`, `*/*`, `<ns>/*` (also `./*`): any host. Each ends with "*", which the
+# caller tests first.
 _catch_all(host) if {
+	host == "*"
+} else if {
 	parts := split(host, "/")
 	count(parts) == 2
 	parts[1] == "*"
 }
 
 warn contains f if {
-	_applies
-	istio.public_gateway
 	some i, server in kube.obj.spec.servers
 	some j, host in server.hosts
+	endswith(host, "*")
 	_catch_all(host)
+	istio.public_gateway == true
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("public Gateway %s/%s accepts any host (%s) on port %v, so any VirtualService bound to it publishes its hosts at the edge; list the hosts", [kube.namespace, kube.name, host, server.port.number]),

@@ -30,25 +30,27 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_old_versions := {"TLSV1_0", "TLSV1_1"}
+_weak_suite(suite) if {
+	suite in {"DES-CBC3-SHA", "AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384"}
+} else if {
+	regex.match(`^ECDHE-(ECDSA|RSA)-AES(128|256)-SHA$`, suite)
+}
 
-_weak_suites := {"DES-CBC3-SHA", "AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384"}
-
-_weak_suite(suite) if suite in _weak_suites
-
-_weak_suite(suite) if regex.match(`^ECDHE-(ECDSA|RSA)-AES(128|256)-SHA$`, suite)
-
+# Each body tests the servers first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
 	some i, server in kube.obj.spec.servers
 	some field in ["minProtocolVersion", "maxProtocolVersion"]
 	version := server.tls[field]
-	version in _old_versions
+	version in {"TLSV1_0", "TLSV1_1"} # below 1.2
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Gateway %s/%s sets tls.%s %s on port %v, which allows TLS below 1.2; use TLSV1_2 or later", [kube.namespace, kube.name, field, version, server.port.number]),
@@ -57,10 +59,10 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	some i, server in kube.obj.spec.servers
 	some j, suite in server.tls.cipherSuites
 	_weak_suite(suite)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Gateway %s/%s allows cipher suite %s on port %v, which is not AEAD with forward secrecy; use ECDHE suites with AES-GCM or ChaCha20-Poly1305", [kube.namespace, kube.name, suite, server.port.number]),

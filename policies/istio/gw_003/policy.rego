@@ -32,24 +32,26 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_terminating := {"SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"}
+_has_credential(tls) if {
+	tls.credentialName != ""
+} else if {
+	count(tls.credentialNames) > 0
+}
 
-_passthrough := {"PASSTHROUGH", "AUTO_PASSTHROUGH"}
-
-_has_credential(tls) if tls.credentialName != ""
-
-_has_credential(tls) if count(tls.credentialNames) > 0
-
+# Each body tests the servers first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	some i, server in kube.obj.spec.servers
-	server.tls.mode in _terminating
+	server.tls.mode in {"SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"} # terminating
 	not _has_credential(server.tls)
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("Gateway %s/%s terminates TLS on port %v with certificate files instead of a credentialName, so they do not rotate without a restart; reference a Secret with tls.credentialName", [kube.namespace, kube.name, server.port.number]),
@@ -59,10 +61,10 @@ warn contains f if {
 }
 
 deny contains f if {
-	_applies
-	istio.public_gateway
 	some i, server in kube.obj.spec.servers
-	server.tls.mode in _passthrough
+	server.tls.mode in {"PASSTHROUGH", "AUTO_PASSTHROUGH"}
+	istio.public_gateway == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("public Gateway %s/%s passes TLS through (%s) on port %v, so the edge never inspects it and its SNI can address in-mesh services; terminate TLS with mode SIMPLE or MUTUAL", [kube.namespace, kube.name, server.tls.mode, server.port.number]),

@@ -39,8 +39,8 @@ _applies if kube.indexed
 else if kube.applies(rego.metadata.chain())
 
 deny contains f if {
-	_applies
 	istio.namespace_enrolled
+	_applies
 	some p in istio.opt_out_paths
 	f := finding.new(
 		rego.metadata.chain(),

@@ -48,9 +48,8 @@ _judged if {
 	kube.name != istio.root_namespace
 }
 
-_enrolled if istio.namespace_injected(kube.obj)
-
-_enrolled if _labels["istio.io/dataplane-mode"] == "ambient"
+# istio.namespace_in_mesh(kube.obj), once per object for every rule that asks.
+_enrolled if istio.obj_in_mesh
 
 # The Istio objects that act on the namespace's own workloads.
 _workload_kinds := [
@@ -75,19 +74,29 @@ _for_gateway(obj) if {
 _for_gateway(obj) if obj.spec.targetRef.kind == "Gateway"
 
 _policies := sort([sprintf("%s %s/%s", [split(key, ".")[0], kube.name, name]) |
+	objects := data.inventory.objects # read once, not once per kind
 	some key in _workload_kinds
-	some name, obj in data.inventory.objects[key][kube.name]
+	some name, obj in objects[key][kube.name]
 	not _for_gateway(obj)
 ])
+
+# Some such policy exists (the names are built only for the finding).
+_has_policies if {
+	objects := data.inventory.objects
+	some key in _workload_kinds
+	some _, obj in objects[key][kube.name]
+	not _for_gateway(obj)
+}
 
 _named(policies) := policies[0] if count(policies) == 1
 
 else := sprintf("%s and %d more", [policies[0], count(policies) - 1])
 
 warn contains f if {
+	not _enrolled
+	_has_policies
 	_judged
 	kube.inventory_known
-	not _enrolled
 	count(_policies) > 0
 	[why, path] := _why
 	f := finding.new(
@@ -108,9 +117,9 @@ _why := ["sets istio-injection=disabled", ["metadata", "labels", "istio-injectio
 } else := ["is not enrolled in the mesh", ["metadata"]]
 
 warn contains f if {
+	kube.obj.metadata.labels["istio-injection"] == "enabled" # _labels, spelled out
+	kube.obj.metadata.labels["istio.io/rev"]
 	_judged
-	_labels["istio-injection"] == "enabled"
-	_labels["istio.io/rev"]
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s sets both istio-injection=enabled and istio.io/rev (%s), which select different injectors; keep one", [kube.name, _labels["istio.io/rev"]]),

@@ -103,33 +103,46 @@ _replacing := {
 }
 
 # Annotation values as strings (YAML may hold numbers offline).
-_value(key) := trim_space(sprintf("%v", [kube.pod_annotations[key]]))
+_string(raw) := trim_space(sprintf("%v", [raw]))
 
 _skips := "so that traffic skips mTLS and authorization"
 
-_bypass contains [key, sprintf("%s (%s %q), %s", [what, key, _value(key), _skips])] if {
-	some key, what in _excluding
-	_value(key) != ""
+# The bypasses are found by walking the pod's annotations (most pods have
+# none or a few) rather than by looking up each key of the tables.
+_bypass contains [key, sprintf("%s (%s %q), %s", [what, key, v, _skips])] if {
+	some key, raw in kube.pod_annotations
+	what := _excluding[key]
+	v := _string(raw)
+	v != ""
 }
 
-_bypass contains [key, sprintf("%s (%s %q), %s", [what, key, _value(key), _skips])] if {
-	some key, what in _including
-	_value(key) != "*"
+_bypass contains [key, sprintf("%s (%s %q), %s", [what, key, v, _skips])] if {
+	some key, raw in kube.pod_annotations
+	what := _including[key]
+	v := _string(raw)
+	v != "*"
 }
 
 _bypass contains [key, sprintf("%s (%s), so the enforcement point is no longer the proxy Istio ships", [what, key])] if {
-	some key, what in _replacing
-	kube.pod_annotations[key]
+	some key, raw in kube.pod_annotations
+	what := _replacing[key]
+	raw != false
 }
 
 _bypass contains [key, sprintf("turns traffic capture off (%s NONE), %s", [key, _skips])] if {
 	key := "sidecar.istio.io/interceptionMode"
-	upper(_value(key)) == "NONE"
+	upper(_string(kube.pod_annotations[key])) == "NONE"
 }
 
+# Each deny tests what it is about before _judged, which asks whether the
+# workload gets a sidecar. Every bypass annotation is a sidecar.istio.io/ or
+# traffic.sidecar.istio.io/ one: _bypass is evaluated only for a pod that has
+# one (the same findings for each such annotation: the set keeps one).
 deny contains f if {
-	_judged
+	some k, _ in kube.pod_annotations
+	contains(k, "sidecar.istio.io/")
 	some [key, what] in _bypass
+	_judged
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s %s", [_ref, what]),
@@ -143,8 +156,8 @@ _spec_path(rest) := array.concat(array.concat(kube.pod_prefix, ["spec"]), rest)
 _istio_containers := {"istio-proxy", "istio-validation"}
 
 deny contains f if {
+	kube.pod_spec.securityContext.runAsUser == 1337 # _proxy_uid
 	_judged
-	kube.pod_spec.securityContext.runAsUser == _proxy_uid
 	some [_, _, c] in _app_containers
 	not c.securityContext.runAsUser
 	f := finding.new(
@@ -162,9 +175,11 @@ _app_containers contains [list, i, c] if {
 }
 
 deny contains f if {
+	some list in ["initContainers", "containers"]
+	some i, c in kube.pod_spec[list]
+	c.securityContext.runAsUser == 1337 # _proxy_uid
+	not c.name in _istio_containers
 	_judged
-	some [list, i, c] in _app_containers
-	c.securityContext.runAsUser == _proxy_uid
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("%s container %s runs as UID 1337, the proxy's UID, whose traffic the sidecar never captures; use another UID", [_ref, c.name]),
@@ -177,6 +192,7 @@ deny contains f if {
 _injected if kube.pod_annotations["sidecar.istio.io/status"]
 
 _overrides contains [list, i, field] if {
+	"istio-proxy" in kube.container_names
 	not _injected
 	some list in ["initContainers", "containers"]
 	some i, c in kube.pod_spec[list]
@@ -186,6 +202,7 @@ _overrides contains [list, i, field] if {
 }
 
 _overrides contains [list, i, ["securityContext", field]] if {
+	"istio-proxy" in kube.container_names
 	not _injected
 	some list in ["initContainers", "containers"]
 	some i, c in kube.pod_spec[list]
@@ -209,8 +226,9 @@ _weaker("runAsGroup", gid) if gid != _proxy_uid
 _weaker("capabilities", caps) if count(object.get(caps, "add", [])) > 0
 
 deny contains f if {
-	_judged
+	"istio-proxy" in kube.container_names
 	some [list, i, field] in _overrides
+	_judged
 	path := array.concat([list, i], _as_array(field))
 	f := finding.new(
 		rego.metadata.chain(),

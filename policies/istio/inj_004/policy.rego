@@ -87,8 +87,15 @@ _gateway if {
 
 _gateway if "gateway" in split(kube.pod_annotations["inject.istio.io/templates"], ",")
 
+# Every warning is about a workload that gets a sidecar: that is tested
+# once, and the cases are _warnings.
 warn contains f if {
+	istio.gets_sidecar
 	_applies
+	some f in _warnings
+}
+
+_warnings contains f if {
 	_concerned
 	not _held
 	not _config_raw
@@ -99,8 +106,7 @@ warn contains f if {
 	)
 }
 
-warn contains f if {
-	_applies
+_warnings contains f if {
 	_concerned
 	not _held
 	_config_readable
@@ -111,9 +117,7 @@ warn contains f if {
 	)
 }
 
-warn contains f if {
-	_applies
-	istio.gets_sidecar
+_warnings contains f if {
 	_config_raw
 	not _config_readable
 	f := finding.new(
@@ -123,17 +127,13 @@ warn contains f if {
 	)
 }
 
-_has_proxy_container if {
-	some list in ["containers", "initContainers"]
-	some c in kube.pod_spec[list]
-	c.name == "istio-proxy"
-}
+_has_proxy_container if "istio-proxy" in kube.container_names
 
 # Mutation (RULES.md): the annotation, when it is absent and nothing else
 # holds the application; not on an already injected Pod.
 mutate contains {"path": kube.pod_meta_path(["annotations", _key]), "value": "{\"holdApplicationUntilProxyStarts\":true}"} if {
-	_applies
 	_concerned
+	_applies
 	not _held
 	not _config_raw
 	not _has_proxy_container

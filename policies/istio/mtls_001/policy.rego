@@ -31,8 +31,10 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
@@ -42,16 +44,16 @@ default _mode := "UNSET"
 
 _mode := _spec.mtls.mode
 
-_severity := {"DISABLE": "critical", "PERMISSIVE": "high"}
-
 _mesh_wide if {
 	kube.namespace == istio.root_namespace
 	not istio.has_selector(_spec)
 }
 
+# Each body tests the mode first and _applies, which the engine has always
+# decided, last.
 deny contains f if {
-	_applies
-	sev := _severity[_mode]
+	sev := {"DISABLE": "critical", "PERMISSIVE": "high"}[_mode]
+	_applies == true
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets mtls.mode %s, which accepts plaintext; use STRICT", [kube.namespace, kube.name, _mode]),
@@ -61,9 +63,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	_applies
 	_mode == "UNSET"
-	_mesh_wide
+	_mesh_wide == true
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("mesh-wide PeerAuthentication %s/%s sets no mtls.mode, so the mesh default is PERMISSIVE; set STRICT", [kube.namespace, kube.name]),
@@ -74,12 +76,12 @@ deny contains f if {
 # An UNSET mode inherits; the verdict depends on other objects, so it warns
 # (RULES.md §0.4) and names the object that decided.
 warn contains f if {
-	_applies
 	_mode == "UNSET"
 	not _mesh_wide
-	kube.inventory_known
+	kube.inventory_known == true
 	[decider, mode] := _inherited
 	mode != "STRICT"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets no mtls.mode and inherits %s from %s; set STRICT", [kube.namespace, kube.name, mode, decider]),
@@ -98,7 +100,7 @@ _inherited := istio.mesh_mtls if not istio.has_selector(_spec)
 # sets no mode. An explicit mode, UNSET included, is the user's and is kept;
 # a workload policy without a mode inherits and is left alone.
 mutate contains {"path": ["spec", "mtls", "mode"], "value": "STRICT"} if {
-	_applies
+	_applies == true
 	not istio.has_selector(_spec)
 	object.get(_spec, ["mtls", "mode"], null) == null
 }

@@ -24,17 +24,18 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_weak := {"DISABLE", "PERMISSIVE"}
-
+# The ports first and _applies, which the engine has always decided, last.
 deny contains f if {
-	_applies
 	some port, setting in kube.obj.spec.portLevelMtls
-	setting.mode in _weak
+	setting.mode in {"DISABLE", "PERMISSIVE"}
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("PeerAuthentication %s/%s sets port %v to mtls mode %s, which accepts plaintext on that port", [kube.namespace, kube.name, port, setting.mode]),

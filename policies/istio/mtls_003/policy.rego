@@ -30,17 +30,21 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
+# The most selective test first and _applies, which the engine has always
+# decided, last.
 warn contains f if {
-	_applies
 	istio.namespace_in_mesh(kube.obj)
-	kube.inventory_known
+	kube.inventory_known == true
 	[decider, mode] := istio.effective_namespace_mtls(kube.name)
 	mode != "STRICT"
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("Namespace %s is in the mesh but its workloads get mTLS mode %s from %s; add a namespace-wide STRICT PeerAuthentication or make the mesh-wide one STRICT", [kube.name, mode, decider]),

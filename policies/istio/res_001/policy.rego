@@ -84,15 +84,14 @@ _container_fields := {
 	"memoryLimit": ["limits", "memory"],
 }
 
-# value name -> [value, path]
-_values[k] := [v, kube.pod_meta_path(["annotations", key])] if {
-	not _from_container
+# value name -> [value, path]. One object rule (not one rule per key), so
+# that _values[k] looks the value up instead of evaluating the rule for k.
+_values := {k: [v, kube.pod_meta_path(["annotations", key])] |
 	some k, key in _keys
 	v := kube.pod_annotations[key]
-}
-
-_values[k] := [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0], f[1]])] if {
-	_from_container
+} if {
+	not _from_container
+} else := {k: [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0], f[1]])] |
 	[p, i] := _proxy_index
 	some k, f in _container_fields
 	v := _proxy.resources[f[0]][f[1]]
@@ -100,9 +99,15 @@ _values[k] := [v, array.concat(kube.pod_prefix, ["spec", p, i, "resources", f[0]
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
+# Every deny is about a workload that gets a sidecar: that is tested once,
+# and the cases are _denials.
 deny contains f if {
-	_applies
 	istio.gets_sidecar
+	_applies
+	some f in _denials
+}
+
+_denials contains f if {
 	count(_values) == 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -111,9 +116,7 @@ deny contains f if {
 	)
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	count(_values) > 0
 	some k in _required
 	not _values[k]
@@ -128,9 +131,7 @@ deny contains f if {
 # into strings.
 _parse(k) := units.parse(sprintf("%v", [_values[k][0]]))
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	not _parse(k)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
@@ -144,9 +145,7 @@ _bounds := {
 	"cpuLimit": ["", "cpuLimitMax"],
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	min_key := _bounds[k][0]
 	min_key != ""
@@ -155,9 +154,7 @@ deny contains f if {
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
 }
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some k, [v, p] in _values
 	max := config.params.sidecar[_bounds[k][1]]
 	_parse(k) > units.parse(max)
@@ -166,9 +163,7 @@ deny contains f if {
 
 _pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"]]
 
-deny contains f if {
-	_applies
-	istio.gets_sidecar
+_denials contains f if {
 	some [req, lim] in _pairs
 	_parse(lim) < _parse(req)
 	f := finding.new(
@@ -192,8 +187,8 @@ _default_params := {
 # Annotation values are strings; a parameter written as a YAML number
 # (`cpuRequest: 1`) is rendered as one.
 mutate contains {"path": kube.pod_meta_path(["annotations", _keys[k]]), "value": sprintf("%v", [v])} if {
-	_applies
 	istio.gets_sidecar
+	_applies
 	count(_annotated) == 0
 	not _proxy
 	some k, param in _default_params

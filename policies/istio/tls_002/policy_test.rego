@@ -76,3 +76,15 @@ test_pass_other_kinds if {
 test_deny_engine_indexed if {
 	count(tls_002.deny) == 1 with input as _dr("reviews", {"trafficPolicy": {"tls": {"mode": "SIMPLE"}}}) with data.meshguard.engine.indexed as true
 }
+
+# Every place a tls block can be: the subset's own traffic policy too.
+test_deny_in_subset_policy if {
+	spec := {"subsets": [
+		{"name": "v1"},
+		{"name": "v2", "trafficPolicy": {"tls": {"mode": "MUTUAL", "insecureSkipVerify": true}}},
+	]}
+	tls_002.deny == {
+		_non_istio("MUTUAL", "reviews", ["spec", "subsets", 1, "trafficPolicy", "tls", "mode"]),
+		_skip("reviews", ["spec", "subsets", 1, "trafficPolicy", "tls", "insecureSkipVerify"]),
+	} with input as _dr("reviews", spec)
+}

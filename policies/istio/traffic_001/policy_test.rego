@@ -62,6 +62,11 @@ test_deny_null_timeout if {
 	traffic_001.deny == {_missing(0, "15s")} with input as _v1([_timed(null)])
 }
 
+# A timeout of false is no timeout either (a YAML slip).
+test_deny_false_timeout if {
+	traffic_001.deny == {_missing(0, "15s")} with input as _v1([_timed(false)])
+}
+
 test_deny_each_route_without_timeout if {
 	http := [_timed("10s"), _route, {"redirect": {"uri": "/v2"}}, _timed("0s")]
 	traffic_001.deny == {_missing(1, "15s"), _missing(3, "15s")} with input as _v1(http)

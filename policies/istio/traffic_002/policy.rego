@@ -35,65 +35,76 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_retries contains [i, route, route.retries] if {
-	some i, route in kube.obj.spec.http
-	route.retries
-}
-
-_attempts(r) := object.get(r, "attempts", 0)
-
-_prefix(i) := sprintf("VirtualService %s/%s: HTTP route %d", [kube.namespace, kube.name, i])
-
+# Every body reads the HTTP routes with a retry policy (r) itself, tests them
+# with local variables and builtins (object.get for the attempts, no helper
+# function per use), and tests _applies, which the engine has always decided,
+# last. Iterating the routes in each body costs less than one shared set of
+# them: a reference to a rule walks OPA's rule tree and the set is built
+# element by element.
 deny contains f if {
-	_applies
-	some [i, _, r] in _retries
-	_attempts(r) > config.params.retry.maxAttempts
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r != false
+	attempts := object.get(r, "attempts", 0)
+	attempts > config.params.retry.maxAttempts
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times, above the maximum %d", [_prefix(i), _attempts(r), config.params.retry.maxAttempts]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries %d times, above the maximum %d", [kube.namespace, kube.name, i, attempts, config.params.retry.maxAttempts]),
 		["spec", "http", i, "retries", "attempts"],
 	)
 }
 
 deny contains f if {
-	_applies
-	some [i, route, r] in _retries
-	duration.ns(route.timeout) > 0 # 0s disables the route timeout
-	duration.ns(r.perTryTimeout) > duration.ns(route.timeout)
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r != false
+	timeout := time.parse_duration_ns(route.timeout)
+	timeout > 0 # 0s disables the route timeout
+	time.parse_duration_ns(r.perTryTimeout) > timeout
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s has perTryTimeout %s longer than its timeout %s", [_prefix(i), r.perTryTimeout, route.timeout]),
+		sprintf("VirtualService %s/%s: HTTP route %d has perTryTimeout %s longer than its timeout %s", [kube.namespace, kube.name, i, r.perTryTimeout, route.timeout]),
 		["spec", "http", i, "retries", "perTryTimeout"],
 	)
 }
 
 warn contains f if {
-	_applies
-	some [i, _, r] in _retries
-	_attempts(r) > 0
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r != false
+	attempts := object.get(r, "attempts", 0)
+	attempts > 0
 	duration.unset(r, "perTryTimeout")
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries %d times without perTryTimeout, so each try may take the whole route timeout", [_prefix(i), _attempts(r)]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries %d times without perTryTimeout, so each try may take the whole route timeout", [kube.namespace, kube.name, i, attempts]),
 		["spec", "http", i, "retries"],
 	)
 }
 
 warn contains f if {
-	_applies
-	some [i, route, r] in _retries
-	per_try := duration.ns(r.perTryTimeout)
-	timeout := duration.ns(route.timeout)
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r != false
+	per_try := time.parse_duration_ns(r.perTryTimeout)
+	timeout := time.parse_duration_ns(route.timeout)
 	timeout > 0
-	(1 + _attempts(r)) * per_try > timeout
+	attempts := object.get(r, "attempts", 0)
+	(1 + attempts) * per_try > timeout
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [_prefix(i), _attempts(r), r.perTryTimeout, route.timeout]),
+		sprintf("VirtualService %s/%s: HTTP route %d: (1 + %d attempts) x perTryTimeout %s exceeds the timeout %s, so the last tries never run", [kube.namespace, kube.name, i, attempts, r.perTryTimeout, route.timeout]),
 		["spec", "http", i, "retries"],
 	)
 }
@@ -108,20 +119,23 @@ _read_only(route) if {
 }
 
 warn contains f if {
-	_applies
-	some [i, route, r] in _retries
-	_attempts(r) > 0
-	not _read_only(route)
+	some i, route in kube.obj.spec.http
+	r := route.retries
+	r != false
+	object.get(r, "attempts", 0) > 0
+	safe := {c | some c in config.params.retry.safeConditions}
 	unsafe := [t |
 		some raw in split(r.retryOn, ",")
 		t := trim_space(raw)
 		t != ""
-		not t in {c | some c in config.params.retry.safeConditions}
+		not t in safe
 	]
 	count(unsafe) > 0
+	not _read_only(route)
+	_applies == true
 	f := finding.new(
 		rego.metadata.chain(),
-		sprintf("%s retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [_prefix(i), concat(",", unsafe)]),
+		sprintf("VirtualService %s/%s: HTTP route %d retries on %s, which can repeat non-idempotent requests; restrict the route to GET/HEAD/OPTIONS or retry only on safe conditions", [kube.namespace, kube.name, i, concat(",", unsafe)]),
 		["spec", "http", i, "retries", "retryOn"],
 	)
 }
@@ -158,9 +172,9 @@ _effective_timeout(route) := config.params.route.defaultTimeout if object.get(ro
 # routes ISTIO-TRAFFIC-001 judges: `route` present, no delegate) without one.
 # A retry policy the user wrote, even `attempts: 0`, is kept.
 mutate contains {"path": ["spec", "http", i, "retries"], "value": _default_retries(_effective_timeout(route))} if {
-	_applies
+	_applies == true
 	some i, route in kube.obj.spec.http
-	route.route
+	route.route != false
 	not route.delegate
 	object.get(route, "retries", null) == null
 }

@@ -32,22 +32,41 @@ import data.meshguard.lib.kube
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
-# where every package sees every object, the METADATA is read.
-_applies if kube.indexed
+# where every package sees every object, the METADATA is read. Truth tests
+# are written `== true` or `!= false`: OPA allocates a variable to test a
+# bare term.
+_applies if kube.indexed == true
 
 else if kube.applies(rego.metadata.chain())
 
-_in_mesh if istio.in_mesh_host(kube.obj.spec.host)
+# Costs: every reference to a rule or to kube.obj walks OPA's rule tree and
+# copies the reference, a local variable does not; so each body reads the
+# spec once, tests it before anything else, and asks whether the host is in
+# the mesh last (in_mesh_host is cached by its argument, for every package).
 
-_top := object.get(kube.obj, ["spec", "trafficPolicy"], {})
+# A block (connectionPool, outlierDetection) is set at the top level, or by
+# every port-level setting.
+warn contains f if {
+	_applies == true
+	spec := kube.obj.spec
+	some block, why in {
+		"connectionPool": "no connection, request or retry limits apply",
+		"outlierDetection": "failing endpoints are never ejected",
+	}
+	not spec.trafficPolicy[block]
+	not _every_port_sets(spec, block)
+	istio.in_mesh_host(spec.host)
+	f := finding.new(
+		rego.metadata.chain(),
+		sprintf("DestinationRule %s/%s sets no trafficPolicy.%s for %s, so %s", [kube.namespace, kube.name, block, spec.host, why]),
+		_path,
+	)
+}
 
-# The block is set at the top level, or by every port-level setting.
-_set(block) if _top[block]
-
-_set(block) if {
-	count(_top.portLevelSettings) > 0
-	every setting in _top.portLevelSettings {
-		setting[block]
+_every_port_sets(spec, block) if {
+	count(spec.trafficPolicy.portLevelSettings) > 0
+	every setting in spec.trafficPolicy.portLevelSettings {
+		setting[block] != false
 	}
 }
 
@@ -55,40 +74,11 @@ _path := ["spec", "trafficPolicy"] if kube.obj.spec.trafficPolicy
 
 else := ["spec"]
 
-_why := {
-	"connectionPool": "no connection, request or retry limits apply",
-	"outlierDetection": "failing endpoints are never ejected",
-}
-
 warn contains f if {
-	_applies
-	_in_mesh
-	some block, why in _why
-	not _set(block)
-	f := finding.new(
-		rego.metadata.chain(),
-		sprintf("DestinationRule %s/%s sets no trafficPolicy.%s for %s, so %s", [kube.namespace, kube.name, block, kube.obj.spec.host, why]),
-		_path,
-	)
-}
-
-# Every outlier detection with its path: of each policy and port-level setting.
-_outlier contains [array.concat(p, ["outlierDetection"]), policy.outlierDetection] if {
-	some [p, policy] in istio.destination_rule_policies
-	policy.outlierDetection
-}
-
-_outlier contains [array.concat(p, ["portLevelSettings", i, "outlierDetection"]), setting.outlierDetection] if {
-	some [p, policy] in istio.destination_rule_policies
-	some i, setting in policy.portLevelSettings
-	setting.outlierDetection
-}
-
-warn contains f if {
-	_applies
-	_in_mesh
+	_applies == true
 	some [p, od] in _outlier
-	od.consecutiveErrors
+	od.consecutiveErrors != false
+	istio.in_mesh_host(kube.obj.spec.host)
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("DestinationRule %s/%s uses the deprecated outlierDetection.consecutiveErrors; use consecutive5xxErrors or consecutiveGatewayErrors", [kube.namespace, kube.name]),
@@ -97,13 +87,36 @@ warn contains f if {
 }
 
 warn contains f if {
-	_applies
-	_in_mesh
+	_applies == true
 	some [p, od] in _outlier
 	od.maxEjectionPercent >= 100
+	istio.in_mesh_host(kube.obj.spec.host)
 	f := finding.new(
 		rego.metadata.chain(),
 		sprintf("DestinationRule %s/%s sets outlierDetection.maxEjectionPercent %v, so every endpoint of %s may be ejected at once; keep it below 100", [kube.namespace, kube.name, od.maxEjectionPercent, kube.obj.spec.host]),
 		array.concat(p, ["maxEjectionPercent"]),
 	)
+}
+
+# Every outlier detection with its path: of the top-level traffic policy and
+# its port-level settings, and the same two places in every subset.
+_outlier contains [["spec", "trafficPolicy", "outlierDetection"], od] if {
+	od := kube.obj.spec.trafficPolicy.outlierDetection
+	od != false
+}
+
+_outlier contains [["spec", "trafficPolicy", "portLevelSettings", i, "outlierDetection"], setting.outlierDetection] if {
+	some i, setting in kube.obj.spec.trafficPolicy.portLevelSettings
+	setting.outlierDetection != false
+}
+
+_outlier contains [["spec", "subsets", j, "trafficPolicy", "outlierDetection"], subset.trafficPolicy.outlierDetection] if {
+	some j, subset in kube.obj.spec.subsets
+	subset.trafficPolicy.outlierDetection != false
+}
+
+_outlier contains [["spec", "subsets", j, "trafficPolicy", "portLevelSettings", i, "outlierDetection"], setting.outlierDetection] if {
+	some j, subset in kube.obj.spec.subsets
+	some i, setting in subset.trafficPolicy.portLevelSettings
+	setting.outlierDetection != false
 }

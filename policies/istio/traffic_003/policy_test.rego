@@ -84,3 +84,27 @@ test_pass_other_kinds if {
 test_warn_engine_indexed if {
 	traffic_003.warn == {_no_pool(["spec"]), _no_od(["spec"])} with input as _dr(_host, {}) with data.meshguard.engine.indexed as true
 }
+
+# Outlier detections are checked in every place: the subsets' policies and
+# their port-level settings too.
+test_warn_outlier_detection_in_subsets if {
+	old := json.remove(object.union(_od, {"consecutiveErrors": 5}), ["consecutive5xxErrors"])
+	all := object.union(_od, {"maxEjectionPercent": 100})
+	spec := {
+		"trafficPolicy": {"connectionPool": _pool, "outlierDetection": _od},
+		"subsets": [
+			{"name": "v1", "trafficPolicy": {"outlierDetection": old}},
+			{"name": "v2", "trafficPolicy": {"portLevelSettings": [{"port": {"number": 80}}, {"port": {"number": 81}, "outlierDetection": all}]}},
+		],
+	}
+	traffic_003.warn == {
+		_f(
+			"ISTIO-TRAFFIC-003: DestinationRule prod/inventory uses the deprecated outlierDetection.consecutiveErrors; use consecutive5xxErrors or consecutiveGatewayErrors",
+			["spec", "subsets", 0, "trafficPolicy", "outlierDetection", "consecutiveErrors"],
+		),
+		_f(
+			sprintf("ISTIO-TRAFFIC-003: DestinationRule prod/inventory sets outlierDetection.maxEjectionPercent 100, so every endpoint of %s may be ejected at once; keep it below 100", [_host]),
+			["spec", "subsets", 1, "trafficPolicy", "portLevelSettings", 1, "outlierDetection", "maxEjectionPercent"],
+		),
+	} with input as _dr(_host, spec)
+}

@@ -21,17 +21,17 @@ inject_key := "consul.hashicorp.com/connect-inject"
 
 # The workload's namespace is one whose workloads must be meshed
 # (consul.meshNamespaces).
-mesh_namespace if kube.namespace in {ns | some ns in config.params.consul.meshNamespaces}
+mesh_namespace if kube.namespace in config.params.consul.meshNamespaces
 
 # The workload asks for the sidecar, or sits in a mesh namespace and does
 # not opt out (the chart injects only on request: connectInject.default false).
-injected if {
-	kube.is_workload
-	is_true(kube.pod_annotations[inject_key])
-}
+# The bodies spell out inject_key and is_true: each rule referred to is one
+# more rule evaluated per object. The pod annotations of any other kind are
+# empty, so only the mesh namespace's body needs kube.is_workload.
+injected if kube.pod_annotations["consul.hashicorp.com/connect-inject"] in {"1", "t", "T", "TRUE", "true", "True"}
 
 injected if {
-	kube.is_workload
 	mesh_namespace
-	not kube.pod_annotations[inject_key]
+	kube.is_workload
+	not kube.pod_annotations["consul.hashicorp.com/connect-inject"]
 }

@@ -24,6 +24,10 @@ test_bools if {
 		consul.is_false(v)
 		not consul.is_true(v)
 	}
+	every v in ["1", "t", "T", "true", "True", "TRUE"] {
+		consul.is_true(v)
+		not consul.is_false(v)
+	}
 	not consul.is_false("no")
 	not consul.is_true("yes")
 }

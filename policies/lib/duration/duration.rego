@@ -9,7 +9,10 @@ package meshguard.lib.duration
 # Nanoseconds of a duration string; undefined when it does not parse.
 ns(d) := time.parse_duration_ns(d)
 
-# The duration is absent or zero.
-unset(obj, key) if not obj[key]
-
-unset(obj, key) if ns(obj[key]) == 0
+# The duration is absent or zero. One chain of else branches (it stops at the
+# first that holds) that ends in false, so that OPA caches every answer.
+unset(obj, key) if {
+	not obj[key]
+} else if {
+	time.parse_duration_ns(obj[key]) == 0
+} else := false

@@ -9,18 +9,16 @@
 package meshguard.lib.finding
 
 # A finding with the package's default severity.
-new(chain, msg, path) := with_severity(chain, msg, path, _custom(chain).severity)
-
-# A finding with an explicit severity (rules whose severity depends on the case).
-with_severity(chain, msg, path, severity) := {
-	"msg": sprintf("%s: %s", [_custom(chain).id, msg]),
-	"id": _custom(chain).id,
-	"severity": severity,
-	"path": path,
+new(chain, msg, path) := {"msg": sprintf("%s: %s", [c.id, msg]), "id": c.id, "severity": c.severity, "path": path} if {
+	c := [x | some entry in chain; x := entry.annotations.custom; x.id][0]
 }
 
-_custom(chain) := [c |
-	some entry in chain
-	c := entry.annotations.custom
-	c.id
-][0]
+# A finding with an explicit severity (rules whose severity depends on the case).
+with_severity(chain, msg, path, severity) := {"msg": sprintf("%s: %s", [c.id, msg]), "id": c.id, "severity": severity, "path": path} if {
+	c := [x | some entry in chain; x := entry.annotations.custom; x.id][0]
+}
+
+# Both look up the custom annotations of the first chain entry that has an id
+# (c) once per finding, inline: most packages report one finding per object,
+# and a helper function, even one that OPA caches by its chain argument, costs
+# more on the first finding than it saves on the later ones.

@@ -13,23 +13,26 @@ root_namespace := config.params.istio.rootNamespace
 # A host is in-mesh when it is a short name, <name>.<namespace>, a *.svc or
 # *.svc.<meshDomain> name, a wildcard inside the mesh domain, or a host of a
 # MESH_INTERNAL ServiceEntry in the inventory.
-in_mesh_host(host) if not contains(host, ".")
-
-in_mesh_host(host) if count(split(host, ".")) == 2
-
-in_mesh_host(host) if endswith(host, ".svc")
-
-in_mesh_host(host) if endswith(host, sprintf(".svc.%s", [config.params.istio.meshDomain]))
-
-in_mesh_host(host) if endswith(host, sprintf(".%s", [config.params.istio.meshDomain]))
-
+# One chain of else branches, cheapest first, that stops at the first that
+# holds and ends in false, so that OPA caches every answer (it caches a
+# function's value, never its undefinedness) and the rules that ask about the
+# same host share one evaluation. The *.svc.<meshDomain> names end in
+# .<meshDomain> and need no test of their own.
 in_mesh_host(host) if {
+	not contains(host, ".")
+} else if {
+	strings.count(host, ".") == 1
+} else if {
+	endswith(host, ".svc")
+} else if {
+	endswith(host, sprintf(".%s", [config.params.istio.meshDomain]))
+} else if {
 	some entries in data.inventory.objects["ServiceEntry.networking.istio.io"]
 	some entry in entries
 	entry.spec.location == "MESH_INTERNAL"
 	some h in entry.spec.hosts
 	glob.match(h, ["."], host)
-}
+} else := false
 
 # A Namespace object is enrolled for sidecar injection.
 namespace_injected(ns) if ns.metadata.labels["istio-injection"] == "enabled"
@@ -68,37 +71,33 @@ opted_out if {
 # Where the opt-out is written, as a field path.
 opt_out_paths contains _inject_path if opted_out
 
-# The workload's namespace is enrolled (the Namespace must be in the inventory).
-namespace_enrolled if namespace_injected(kube.namespace_object)
+# The workload's namespace is enrolled (the Namespace must be in the inventory):
+# namespace_injected(kube.namespace_object), spelled out so that it is
+# evaluated once per object without a function call.
+namespace_enrolled if kube.namespace_object.metadata.labels["istio-injection"] == "enabled"
+
+namespace_enrolled if {
+	kube.namespace_object.metadata.labels["istio.io/rev"]
+	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
+}
 
 # The workload will run with an Istio sidecar: it already has one (an injected
 # Pod), it asks for one with the inject label, or its namespace is enrolled and
-# it does not opt out.
-gets_sidecar if {
-	kube.is_workload
-	_has_proxy_container
-}
+# it does not opt out. (The bodies spell out _inject_key, _truthy and the proxy
+# container test: each rule referred to is one more rule evaluated per object.
+# The pod labels and container names of any other kind are empty, so only the
+# namespace's body needs kube.is_workload.)
+gets_sidecar if "istio-proxy" in kube.container_names
 
 gets_sidecar if {
-	kube.is_workload
-	lower(kube.pod_labels[_inject_key]) in _truthy # only the label opts in outside enrolled namespaces
+	lower(kube.pod_labels["sidecar.istio.io/inject"]) in {"y", "yes", "true", "on"} # only the label opts in outside enrolled namespaces
 	not kube.namespace_object.metadata.labels["istio-injection"] == "disabled"
 }
 
 gets_sidecar if {
-	kube.is_workload
 	namespace_enrolled
+	kube.is_workload
 	not opted_out
-}
-
-_has_proxy_container if {
-	some c in kube.pod_spec.containers
-	c.name == "istio-proxy"
-}
-
-_has_proxy_container if {
-	some c in kube.pod_spec.initContainers
-	c.name == "istio-proxy"
 }
 
 # The action of an AuthorizationPolicy; absent means ALLOW.
@@ -129,6 +128,11 @@ targets_public_gateway if kube.obj.spec.targetRef.kind == "Gateway"
 namespace_in_mesh(ns) if namespace_injected(ns)
 
 namespace_in_mesh(ns) if ns.metadata.labels["istio.io/dataplane-mode"] == "ambient"
+
+# namespace_in_mesh(kube.obj), for the rules that judge Namespace objects: a
+# rule is evaluated once per object, where a function call whose answer is
+# "no" (undefined) is evaluated again on every call.
+obj_in_mesh if namespace_in_mesh(kube.obj)
 
 # A policy spec that applies to its whole namespace (mesh-wide in the root
 # namespace): no workload selector and no targetRef(s).

@@ -9,8 +9,10 @@ package meshguard.lib.kube
 
 # The object under judgement: input itself, or the object of an AdmissionReview
 # (its oldObject on DELETE). One rule with else branches: evaluation stops at
-# the first that holds.
-obj := input.request.object if {
+# the first that holds, so the common case (not an AdmissionReview) is first.
+obj := input if {
+	input.kind != "AdmissionReview"
+} else := input.request.object if {
 	input.kind == "AdmissionReview"
 	input.request.operation != "DELETE"
 } else := input.request.oldObject if {
@@ -27,8 +29,9 @@ operation := input.request.operation if {
 indexed if data.meshguard.engine.indexed == true
 
 # API group of the object ("" for the core group), from apiVersion.
-group := substring(obj.apiVersion, 0, indexof(obj.apiVersion, "/")) if {
-	contains(obj.apiVersion, "/")
+group := substring(obj.apiVersion, 0, i) if {
+	i := indexof(obj.apiVersion, "/")
+	i >= 0
 } else := ""
 
 kind := obj.kind
@@ -56,17 +59,9 @@ applies(chain) if {
 }
 
 # The pod metadata and spec of a workload (RULES.md §0.3), and the path to them.
-_pod_paths := {
-	"Pod": [],
-	"Deployment": ["spec", "template"],
-	"StatefulSet": ["spec", "template"],
-	"DaemonSet": ["spec", "template"],
-	"ReplicaSet": ["spec", "template"],
-	"Job": ["spec", "template"],
-	"CronJob": ["spec", "jobTemplate", "spec", "template"],
-}
-
-_workload_groups := {
+# The tables are literals in the bodies: a constant rule would be one more
+# rule to evaluate for every object.
+is_workload if {
 	"Pod": "",
 	"Deployment": "apps",
 	"StatefulSet": "apps",
@@ -74,15 +69,29 @@ _workload_groups := {
 	"ReplicaSet": "apps",
 	"Job": "batch",
 	"CronJob": "batch",
-}
+}[kind] == group
 
-is_workload if _workload_groups[kind] == group
-
-pod_prefix := _pod_paths[kind] if is_workload
+pod_prefix := {
+	"Pod": [],
+	"Deployment": ["spec", "template"],
+	"StatefulSet": ["spec", "template"],
+	"DaemonSet": ["spec", "template"],
+	"ReplicaSet": ["spec", "template"],
+	"Job": ["spec", "template"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template"],
+}[kind] if is_workload
 
 pod_meta := object.get(obj, array.concat(pod_prefix, ["metadata"]), {})
 
 pod_spec := object.get(obj, array.concat(pod_prefix, ["spec"]), {})
+
+# The names of the pod's containers and init containers, computed once per
+# evaluation: rules ask whether a proxy container is there with a lookup
+# instead of walking both lists each.
+container_names contains c.name if {
+	some list in ["containers", "initContainers"]
+	some c in pod_spec[list]
+}
 
 # Path (array of keys and indices) of a field under the pod metadata, e.g.
 # pod_meta_path(["annotations", "x"]) == ["spec", "template", "metadata", "annotations", "x"]

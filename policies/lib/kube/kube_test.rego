@@ -32,6 +32,7 @@ _chain(kinds) := [
 test_obj_is_bare_input if {
 	kube.obj == _deployment with input as _deployment
 	kube.operation == "CREATE" with input as _deployment
+	kube.obj == {"metadata": {"name": "no-kind"}} with input as {"metadata": {"name": "no-kind"}}
 }
 
 test_obj_of_admission_review_create if {

@@ -27,52 +27,47 @@ control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/is-control-plane"]
 control_plane_namespace(ns) if ns.metadata.labels["linkerd.io/extension"]
 
 # The pod (an injected Pod) has a linkerd-proxy container.
-has_proxy_container if {
-	some c in kube.pod_spec.containers
-	c.name == "linkerd-proxy"
-}
-
-has_proxy_container if {
-	some c in kube.pod_spec.initContainers
-	c.name == "linkerd-proxy"
-}
+has_proxy_container if "linkerd-proxy" in kube.container_names
 
 # The workload will run with a Linkerd proxy: it already has one (an injected
 # Pod), its pod metadata asks for one, or its Namespace does and the pod does
 # not opt out.
-workload_meshed if {
-	kube.is_workload
-	has_proxy_container
-}
+# (The bodies spell out inject_key, namespace_meshed and has_proxy_container:
+# each rule referred to is one more rule evaluated per object. The pod
+# annotations and container names of any other kind are empty, so only the
+# Namespace's body needs kube.is_workload.)
+workload_meshed if kube.pod_annotations["linkerd.io/inject"] in {"enabled", "ingress"}
 
 workload_meshed if {
 	kube.is_workload
-	kube.pod_annotations[inject_key] in {"enabled", "ingress"}
+	kube.namespace_object.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+	not kube.pod_annotations["linkerd.io/inject"] == "disabled"
 }
 
-workload_meshed if {
-	kube.is_workload
-	namespace_meshed(kube.namespace_object)
-	not kube.pod_annotations[inject_key] == "disabled"
-}
+workload_meshed if "linkerd-proxy" in kube.container_names
 
 # The object's own annotations: a Namespace's or a workload's pod metadata.
-own_annotations := object.get(kube.obj, ["metadata", "annotations"], {}) if not kube.is_workload
-
-own_annotations := kube.pod_annotations if kube.is_workload
+own_annotations := kube.pod_annotations if {
+	kube.is_workload
+} else := object.get(kube.obj, ["metadata", "annotations"], {})
 
 # Path of one of the object's own annotations.
 annotation_path(key) := ["metadata", "annotations", key] if not kube.is_workload
 
 annotation_path(key) := kube.pod_meta_path(["annotations", key]) if kube.is_workload
 
-# Annotation values are strings in the cluster; offline YAML may hold numbers.
-own_annotation(key) := sprintf("%v", [own_annotations[key]])
+# The object's own annotations as strings: values are strings in the cluster;
+# offline YAML may hold numbers. Computed once per evaluation (most objects
+# have none or a few), so that rules look values up instead of calling a
+# function per key.
+own_values := {key: sprintf("%v", [v]) | some key, v in own_annotations}
+
+own_annotation(key) := own_values[key]
 
 # The value of a config annotation a workload's proxy gets, with where it is
 # written: the pod's own, else its Namespace's (from the inventory).
 # config(key) == [value, "pod" | "namespace"]
-config(key) := [own_annotation(key), "pod"] if {
+config(key) := [own_values[key], "pod"] if {
 	kube.is_workload
 	own_annotations[key]
 } else := [sprintf("%v", [kube.namespace_object.metadata.annotations[key]]), "namespace"] if {
@@ -97,18 +92,18 @@ _port_name(s) if {
 _items(value) := [trim_space(e) | some e in split(value, ","); trim_space(e) != ""]
 
 # One item of a port list: {"from": n, "to": m} for a port or a range, or
-# {"name": s} for a named port; undefined when malformed.
-port_item(s) := {"from": n, "to": n} if n := _port_number(s)
-
-port_item(s) := {"from": a, "to": b} if {
+# {"name": s} for a named port; undefined when malformed. The three forms
+# exclude each other (a name has a letter, a range a "-"), so the first that
+# holds is the only one.
+port_item(s) := {"from": n, "to": n} if {
+	n := _port_number(s)
+} else := {"from": a, "to": b} if {
 	parts := split(s, "-")
 	count(parts) == 2
 	a := _port_number(parts[0])
 	b := _port_number(parts[1])
 	a <= b
-}
-
-port_item(s) := {"name": s} if _port_name(s)
+} else := {"name": s} if _port_name(s)
 
 # The items of a port list, and the ones that are not a port, range or name.
 ports(value) := [port_item(s) | some s in _items(value)]
@@ -116,15 +111,19 @@ ports(value) := [port_item(s) | some s in _items(value)]
 malformed_ports(value) := [s | some s in _items(value); not port_item(s)]
 
 # A port (number, with its name when known) is in a port list.
-covers(list, port, _) if {
-	some item in ports(list)
+covers(list, port, name) if listed(ports(list), port, name)
+
+# The same for a list already parsed with ports(list): a caller that asks
+# about many ports parses the list once.
+listed(items, port, _) if {
+	some item in items
 	item.from <= port
 	port <= item.to
 }
 
-covers(list, _, name) if {
+listed(items, _, name) if {
 	name != ""
-	some item in ports(list)
+	some item in items
 	item.name == name
 }
 

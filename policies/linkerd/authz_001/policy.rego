@@ -33,6 +33,7 @@ package meshguard.linkerd.authz_001
 import data.meshguard.lib.config
 import data.meshguard.lib.finding
 import data.meshguard.lib.kube
+import data.meshguard.lib.linkerd
 
 # The object is of a kind in this package's METADATA. The engine evaluates a
 # package only for those kinds (kube.indexed); under conftest or opa eval,
@@ -51,27 +52,26 @@ _is_namespace if {
 }
 
 # Where the annotation is: the Namespace's own, or the pod metadata.
-_annotations := object.get(kube.obj, ["metadata", "annotations"], {}) if _is_namespace
+_path := ["metadata", "annotations", _key] if {
+	_is_namespace
+} else := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
 
-_annotations := kube.pod_annotations if kube.is_workload
+# The value from there (linkerd.own_annotations reads the same place). Every
+# finding but the meshed Namespace's needs it: those bodies test it first.
+_value := linkerd.own_annotations["config.linkerd.io/default-inbound-policy"] # _key
 
-_path := ["metadata", "annotations", _key] if _is_namespace
+# (A Namespace is no workload: one rule with an else branch.)
+_ref := sprintf("Namespace %s", [kube.name]) if {
+	_is_namespace
+} else := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
 
-_path := kube.pod_meta_path(["annotations", _key]) if kube.is_workload
-
-_value := _annotations[_key]
-
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
-
-_severity := "critical" if _is_namespace
-
-_severity := "high" if kube.is_workload
+_severity := "critical" if {
+	_is_namespace
+} else := "high" if kube.is_workload
 
 deny contains f if {
-	_applies
 	_value in _unauthenticated
+	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s %q, which admits clients that are not meshed; use deny and allow traffic with Servers and AuthorizationPolicies", [_ref, _key, _value]),
@@ -80,8 +80,14 @@ deny contains f if {
 	)
 }
 
+# The warnings about the value: the value is tested once.
 warn contains f if {
+	_value
 	_applies
+	some f in _value_warnings
+}
+
+_value_warnings contains f if {
 	_value == "all-authenticated"
 	f := finding.with_severity(
 		rego.metadata.chain(),
@@ -91,9 +97,7 @@ warn contains f if {
 	)
 }
 
-warn contains f if {
-	_applies
-	_value
+_value_warnings contains f if {
 	not _value in _unauthenticated
 	_value != "all-authenticated"
 	not _value in config.params.linkerd.allowedDefaultInboundPolicies
@@ -106,13 +110,14 @@ warn contains f if {
 }
 
 _meshed_namespace if {
-	_is_namespace
 	kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+	_is_namespace
 }
 
 warn contains f if {
+	kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"} # _meshed_namespace, spelled out
+	_is_namespace
 	_applies
-	_meshed_namespace
 	not _value
 	f := finding.with_severity(
 		rego.metadata.chain(),

@@ -50,15 +50,16 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+# (A Namespace is no workload: one rule with an else branch.)
+_ref := sprintf("Namespace %s", [kube.name]) if {
+	_is_namespace
+} else := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
 
 # (a)
 deny contains f if {
-	_applies
+	kube.pod_annotations["linkerd.io/inject"] == "disabled" # linkerd.inject_key
 	kube.is_workload
-	kube.pod_annotations[linkerd.inject_key] == "disabled"
+	_applies
 	linkerd.namespace_meshed(kube.namespace_object)
 	f := finding.new(
 		rego.metadata.chain(),
@@ -68,37 +69,40 @@ deny contains f if {
 }
 
 # (b)
-_inject_path := ["metadata", "annotations", linkerd.inject_key] if {
-	kube.obj.metadata.annotations[linkerd.inject_key]
+_inject_path := ["metadata", "annotations", "linkerd.io/inject"] if { # linkerd.inject_key
+	kube.obj.metadata.annotations["linkerd.io/inject"]
 } else := ["metadata", "annotations"]
 
-# A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another mesh.
-_other_mesh if istio.namespace_injected(kube.obj)
-
-_other_mesh if kube.obj.metadata.labels["istio.io/dataplane-mode"] == "ambient"
-
+# A Namespace enrolled in Istio (sidecars or ambient) is meshed, by another
+# mesh: istio.obj_in_mesh (namespace_in_mesh(kube.obj), once per object). The
+# message names the Namespace itself (it is _ref, without the rule).
 warn contains f if {
+	kube.kind == "Namespace"
+	kube.group == ""
 	_applies
-	_is_namespace
 	linkerd.cluster_meshed
-	not _other_mesh
-	not linkerd.namespace_meshed(kube.obj)
+	not istio.obj_in_mesh
+	not _meshed
 	not linkerd.control_plane_namespace(kube.obj)
 	not kube.excluded_namespace(kube.name)
 	f := finding.with_severity(
 		rego.metadata.chain(),
-		sprintf("%s is not meshed by Linkerd (no linkerd.io/inject: enabled) though the cluster runs Linkerd; its pods get no identity and no policy", [_ref]),
+		sprintf("Namespace %s is not meshed by Linkerd (no linkerd.io/inject: enabled) though the cluster runs Linkerd; its pods get no identity and no policy", [kube.name]),
 		_inject_path,
 		"medium",
 	)
 }
 
+# linkerd.namespace_meshed(kube.obj), as a rule (a function whose answer is
+# undefined is evaluated again on every call; a rule once).
+_meshed if kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "ingress"}
+
 # (d)
 _await_key := "config.linkerd.io/proxy-await"
 
 warn contains f if {
+	linkerd.own_values["config.linkerd.io/proxy-await"] == "disabled" # _await_key
 	_applies
-	linkerd.own_annotation(_await_key) == "disabled"
 	f := finding.with_severity(
 		rego.metadata.chain(),
 		sprintf("%s sets %s: disabled, so the application may start before its proxy is ready and its first connections fail", [_ref, _await_key]),

@@ -49,20 +49,19 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
-
-_port_keys := {"config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"}
+# (A workload is no Namespace: one rule with an else branch.)
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.is_workload
+} else := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
 _subnets_key := "config.linkerd.io/skip-subnets"
 
 _allowed := {sprintf("%v", [p]) | some p in config.params.linkerd.allowedSkipPorts}
 
 deny contains f if {
+	some key in {"config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"}
+	v := linkerd.own_values[key]
 	_applies
-	some key in _port_keys
-	v := linkerd.own_annotation(key)
 	items := [trim_space(s) | some s in split(v, ","); trim_space(s) != ""]
 	skipped := [s | some s in items; not s in _allowed]
 	count(skipped) > 0
@@ -74,8 +73,8 @@ deny contains f if {
 }
 
 deny contains f if {
+	v := linkerd.own_values["config.linkerd.io/skip-subnets"] # _subnets_key
 	_applies
-	v := linkerd.own_annotation(_subnets_key)
 	trim_space(v) != ""
 	f := finding.new(
 		rego.metadata.chain(),
@@ -95,26 +94,35 @@ _proxy_uid := to_number(linkerd.config(_uid_key)[0]) if {
 # Containers Linkerd's injector adds.
 _linkerd_containers := {"linkerd-proxy", "linkerd-init", "linkerd-network-validator"}
 
-# [container name, runAsUser, path] of every application container.
-_users contains [c.name, uid, path] if {
+# An application container runs as the proxy's UID: its own runAsUser (when
+# set and not null), else the pod's. The UID is compared first, so the paths
+# are built only for a finding.
+deny contains f if {
 	kube.is_workload
 	some field in ["containers", "initContainers"]
 	some i, c in kube.pod_spec[field]
+	uid := c.securityContext.runAsUser
+	uid != null
+	uid == _proxy_uid
 	not c.name in _linkerd_containers
-	[uid, path] := _run_as(c, field, i)
+	_applies
+	f := _finding(c.name, uid, array.concat(kube.pod_prefix, ["spec", field, i, "securityContext", "runAsUser"]))
 }
-
-_run_as(c, field, i) := [c.securityContext.runAsUser, array.concat(kube.pod_prefix, ["spec", field, i, "securityContext", "runAsUser"])] if {
-	c.securityContext.runAsUser != null
-} else := [kube.pod_spec.securityContext.runAsUser, array.concat(kube.pod_prefix, ["spec", "securityContext", "runAsUser"])]
 
 deny contains f if {
-	_applies
-	some [name, uid, path] in _users
+	kube.is_workload
+	uid := kube.pod_spec.securityContext.runAsUser
 	uid == _proxy_uid
-	f := finding.new(
-		rego.metadata.chain(),
-		sprintf("%s: container %s runs as UID %v, the Linkerd proxy's, so its traffic is not redirected through the proxy; use another UID", [_ref, name, uid]),
-		path,
-	)
+	some field in ["containers", "initContainers"]
+	some c in kube.pod_spec[field]
+	object.get(c, ["securityContext", "runAsUser"], null) == null
+	not c.name in _linkerd_containers
+	_applies
+	f := _finding(c.name, uid, array.concat(kube.pod_prefix, ["spec", "securityContext", "runAsUser"]))
 }
+
+_finding(name, uid, path) := finding.new(
+	rego.metadata.chain(),
+	sprintf("%s: container %s runs as UID %v, the Linkerd proxy's, so its traffic is not redirected through the proxy; use another UID", [_ref, name, uid]),
+	path,
+)

@@ -48,20 +48,27 @@ else if kube.applies(rego.metadata.chain())
 
 _key := "config.linkerd.io/opaque-ports"
 
-_ref := sprintf("%s %s", [kube.kind, kube.name]) if kube.namespace == ""
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.namespace != ""
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.namespace != ""
+} else := sprintf("%s %s", [kube.kind, kube.name])
 
 _is_server if {
 	kube.kind == "Server"
 	kube.group == "policy.linkerd.io"
 }
 
-_value := linkerd.own_annotation(_key) if not _is_server
+# The annotation's value (undefined when it is absent, and on a Server). Every
+# finding about the list needs it: the deny and the warn test it first, and
+# the warnings about the list are _list_warnings.
+_value := v if {
+	v := linkerd.own_values["config.linkerd.io/opaque-ports"] # _key
+	not _is_server
+}
 
 _path := linkerd.annotation_path(_key)
 
 deny contains f if {
+	_value
 	_applies
 	bad := linkerd.malformed_ports(_value)
 	count(bad) > 0
@@ -75,9 +82,14 @@ deny contains f if {
 _max_range := 1000
 
 warn contains f if {
+	_value
 	_applies
+	some f in _list_warnings
+}
+
+_list_warnings contains f if {
 	wide := [sprintf("%d-%d", [item.from, item.to]) |
-		some item in linkerd.ports(_value)
+		some item in _items
 		(item.to - item.from) + 1 > _max_range
 	]
 	count(wide) > 0
@@ -88,17 +100,21 @@ warn contains f if {
 	)
 }
 
-# Container ports the annotation leaves out of the install's defaults.
+# Container ports the annotation leaves out of the install's defaults (only
+# asked when the annotation is set; the lists are parsed once).
 _dropped contains sprintf("%d", [p.containerPort]) if {
 	kube.is_workload
 	some c in object.get(kube.pod_spec, "containers", [])
 	some p in object.get(c, "ports", [])
-	linkerd.covers(config.params.linkerd.defaultOpaquePorts, p.containerPort, "")
-	not linkerd.covers(_value, p.containerPort, object.get(p, "name", ""))
+	linkerd.listed(_default_items, p.containerPort, "")
+	not linkerd.listed(_items, p.containerPort, object.get(p, "name", ""))
 }
 
-warn contains f if {
-	_applies
+_items := linkerd.ports(_value)
+
+_default_items := linkerd.ports(config.params.linkerd.defaultOpaquePorts)
+
+_list_warnings contains f if {
 	count(_dropped) > 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -124,8 +140,9 @@ _authorized_routes contains sprintf("%s %s", [ref.kind, ref.name]) if {
 }
 
 warn contains f if {
+	kube.kind == "Server"
+	kube.group == "policy.linkerd.io"
 	_applies
-	_is_server
 	kube.inventory_known
 	kube.obj.spec.proxyProtocol == "opaque"
 	count(_authorized_routes) > 0

@@ -102,6 +102,10 @@ test_warn_opaque_server_with_route_authorizations if {
 	count(inj_003.warn) == 1 with input as _server("opaque") with data.inventory as grpc
 }
 
+test_server_annotation_is_not_judged if {
+	inj_003.deny == set() with input as object.union(_server("opaque"), {"metadata": {"annotations": {_key: "http!"}}})
+}
+
 test_allow_opaque_server_authorized_directly if {
 	inj_003.warn == set() with input as _server("opaque") with data.inventory as _inv([_ap({"group": "policy.linkerd.io", "kind": "Server", "name": "redis"})])
 

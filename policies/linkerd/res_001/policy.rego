@@ -66,9 +66,10 @@ _is_namespace if {
 	kube.group == ""
 }
 
-_ref := sprintf("Namespace %s", [kube.name]) if _is_namespace
-
-_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if kube.is_workload
+# (A workload is no Namespace: one rule with an else branch.)
+_ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name]) if {
+	kube.is_workload
+} else := sprintf("Namespace %s", [kube.name]) if _is_namespace
 
 # The object's own annotations are judged on a Namespace and on a workload
 # that will get a proxy.
@@ -84,22 +85,31 @@ _container_fields := {
 	"memoryLimit": ["limits", "memory"],
 }
 
-_from_container(k) if {
+# The values an injected linkerd-proxy container has (one set per object,
+# where a function would be evaluated again for every key it does not have).
+_from_container contains k if {
+	"linkerd-proxy" in kube.container_names
 	some c in array.concat(object.get(kube.pod_spec, "containers", []), object.get(kube.pod_spec, "initContainers", []))
 	c.name == "linkerd-proxy"
-	f := _container_fields[k]
+	some k, f in _container_fields
 	c.resources[f[0]][f[1]]
 }
 
-_missing := [_keys[k] |
+# The keys neither the pod nor its Namespace sets: not linkerd.config(key),
+# spelled out (the warn asks only about workloads) so that no function is
+# called per key; namespace_object is undefined when the Namespace is unknown.
+_missing := [key |
 	some k in _required
-	not linkerd.config(_keys[k])
-	not _from_container(k)
+	key := _keys[k]
+	not linkerd.own_annotations[key]
+	not kube.namespace_object.metadata.annotations[key]
+	not k in _from_container
 ]
 
 warn contains f if {
-	_applies
+	kube.is_workload
 	linkerd.workload_meshed
+	_applies
 	count(_missing) > 0
 	f := finding.new(
 		rego.metadata.chain(),
@@ -110,11 +120,13 @@ warn contains f if {
 
 # --- values ----------------------------------------------------------------------
 
-# value name -> [value, path] of the object's own annotations.
-_own[k] := [v, linkerd.annotation_path(key)] if {
+# value name -> [value, path] of the object's own annotations. One object
+# rule (not one rule per key), so that _own[k] looks the value up instead of
+# evaluating the rule for k.
+_own := {k: [v, linkerd.annotation_path(key)] |
 	_judged
 	some k, key in _keys
-	v := linkerd.own_annotation(key)
+	v := linkerd.own_values[key]
 }
 
 # The effective value: the object's own, else (a workload) its Namespace's.
@@ -122,8 +134,22 @@ _effective(k) := linkerd.config(_keys[k])[0] if kube.is_workload
 
 _effective(k) := _own[k][0] if _is_namespace
 
+# Every deny is about a proxy resource annotation the judged object sets
+# itself (all of them, the ratio too, start with this prefix): the object's
+# annotations are looked at once, and most set none.
 deny contains f if {
+	_proxy_annotated
+	_judged
 	_applies
+	some f in _denials
+}
+
+_proxy_annotated if {
+	some key, _ in linkerd.own_values
+	startswith(key, "config.linkerd.io/proxy-")
+}
+
+_denials contains f if {
 	some k, [v, p] in _own
 	not units.parse(v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a Kubernetes quantity", [_ref, _keys[k], v]), p)
@@ -137,8 +163,7 @@ _bounds := {
 	"cpuLimit": ["", "cpuLimitMax"],
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	some k, [v, p] in _own
 	min_key := _bounds[k][0]
 	min_key != ""
@@ -147,8 +172,7 @@ deny contains f if {
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %s is below the minimum %s", [_ref, _keys[k], v, min]), p)
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	some k, [v, p] in _own
 	max := config.params.sidecar[_bounds[k][1]]
 	units.parse(v) > units.parse(max)
@@ -158,12 +182,10 @@ deny contains f if {
 _pairs := [["cpu", "cpuLimit"], ["memory", "memoryLimit"], ["storage", "storageLimit"]]
 
 # A limit below its request; reported where one of the two is the object's own.
-deny contains f if {
-	_applies
-	_judged
+_denials contains f if {
+	some k, _ in _own
 	some [req, lim] in _pairs
-	some k in [req, lim]
-	_own[k]
+	k in [req, lim]
 	units.parse(_effective(lim)) < units.parse(_effective(req))
 	f := finding.new(
 		rego.metadata.chain(),
@@ -177,10 +199,8 @@ _limit_path(_, lim) := _own[lim][1]
 
 _limit_path(req, lim) := _own[req][1] if not _own[lim]
 
-deny contains f if {
-	_applies
-	_judged
-	v := linkerd.own_annotation(_ratio_key)
+_denials contains f if {
+	v := linkerd.own_values[_ratio_key]
 	not _ratio(v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s value %q is not a number in (0, 1]", [_ref, _ratio_key, v]), linkerd.annotation_path(_ratio_key))
 }

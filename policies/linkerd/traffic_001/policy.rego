@@ -54,7 +54,22 @@ _request_key := "timeout.linkerd.io/request"
 
 _ref := sprintf("%s %s/%s", [kube.kind, kube.namespace, kube.name])
 
-_a(key) := linkerd.own_annotation(key)
+_a(key) := linkerd.own_values[key]
+
+# Every finding is about a retry.linkerd.io/ or timeout.linkerd.io/ annotation
+# of the object's own (_annotated; most objects have none), so the decisions
+# test that once and the cases are _denials and _warnings.
+deny contains f if {
+	_annotated
+	_applies
+	some f in _denials
+}
+
+warn contains f if {
+	_annotated
+	_applies
+	some f in _warnings
+}
 
 _path(key) := ["metadata", "annotations", key]
 
@@ -64,22 +79,19 @@ _is_http_route if kube.kind == "HTTPRoute"
 
 # --- invalid ------------------------------------------------------------------------
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	_is_grpc_route
 	_a(_http_key)
 	f := finding.new(rego.metadata.chain(), sprintf("%s sets %s, which is not valid on a GRPCRoute (Linkerd ignores it); use %s", [_ref, _http_key, _grpc_key]), _path(_http_key))
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	_is_http_route
 	_a(_grpc_key)
 	f := finding.new(rego.metadata.chain(), sprintf("%s sets %s, which is not valid on an HTTPRoute (Linkerd ignores it); use %s", [_ref, _grpc_key, _http_key]), _path(_grpc_key))
 }
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	v := _a(_limit_key)
 	not regex.match(`^[0-9]+$`, v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %q is not a number", [_ref, _limit_key, v]), _path(_limit_key))
@@ -90,8 +102,7 @@ _limit := to_number(_a(_limit_key)) if {
 	regex.match(`^[0-9]+$`, _a(_limit_key))
 } else := 1
 
-deny contains f if {
-	_applies
+_denials contains f if {
 	_a(_limit_key)
 	_limit > config.params.retry.maxAttempts
 	f := finding.new(rego.metadata.chain(), sprintf("%s retries %d times, above the maximum %d", [_ref, _limit, config.params.retry.maxAttempts]), _path(_limit_key))
@@ -103,8 +114,7 @@ _retries if trim_space(_a(_http_key)) != ""
 
 _retries if trim_space(_a(_grpc_key)) != ""
 
-warn contains f if {
-	_applies
+_warnings contains f if {
 	_retries
 	not _a(_retry_timeout_key)
 	f := finding.new(rego.metadata.chain(), sprintf("%s retries without %s, so each try may take the whole request timeout; set a per-try timeout", [_ref, _retry_timeout_key]), ["metadata", "annotations"])
@@ -115,16 +125,14 @@ _durations := [
 	"timeout.linkerd.io/response", "timeout.linkerd.io/idle",
 ]
 
-warn contains f if {
-	_applies
+_warnings contains f if {
 	some key in _durations
 	v := _a(key)
 	not duration.ns(v)
 	f := finding.new(rego.metadata.chain(), sprintf("%s: %s %q is not a duration (Linkerd ignores it)", [_ref, key, v]), _path(key))
 }
 
-warn contains f if {
-	_applies
+_warnings contains f if {
 	_retries
 	per_try := duration.ns(_a(_retry_timeout_key))
 	request := duration.ns(_a(_request_key))
@@ -175,8 +183,7 @@ _read_only if {
 	}
 }
 
-warn contains f if {
-	_applies
+_warnings contains f if {
 	_retries_5xx
 	not _read_only
 	f := finding.new(
@@ -189,7 +196,7 @@ warn contains f if {
 # --- ServiceProfiles -----------------------------------------------------------------------
 
 _annotated if {
-	some key in object.keys(linkerd.own_annotations)
+	some key, _ in linkerd.own_annotations
 	regex.match(`^(retry|timeout)\.linkerd\.io/`, key)
 }
 
@@ -211,9 +218,7 @@ _profiles contains sprintf("%s/%s", [ns, name]) if {
 	startswith(name, sprintf("%s.%s.svc.", [svc, svc_ns]))
 }
 
-warn contains f if {
-	_applies
-	_annotated
+_warnings contains f if {
 	count(_profiles) > 0
 	f := finding.new(
 		rego.metadata.chain(),
