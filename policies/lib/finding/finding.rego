@@ -10,12 +10,12 @@ package meshguard.lib.finding
 
 # A finding with the package's default severity.
 new(chain, msg, path) := {"msg": sprintf("%s: %s", [c.id, msg]), "id": c.id, "severity": c.severity, "path": path} if {
-	c := [x | some entry in chain; x := entry.annotations.custom; x.id][0]
+	c := [x | some entry in chain; x := entry.annotations.custom; x.id != false][0]
 }
 
 # A finding with an explicit severity (rules whose severity depends on the case).
 with_severity(chain, msg, path, severity) := {"msg": sprintf("%s: %s", [c.id, msg]), "id": c.id, "severity": severity, "path": path} if {
-	c := [x | some entry in chain; x := entry.annotations.custom; x.id][0]
+	c := [x | some entry in chain; x := entry.annotations.custom; x.id != false][0]
 }
 
 # Both look up the custom annotations of the first chain entry that has an id
