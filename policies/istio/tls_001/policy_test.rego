@@ -196,3 +196,24 @@ test_deny_disable_without_known_namespace_mode if {
 	permissive := json.patch(_strict_root, [{"op": "replace", "path": "/objects/PeerAuthentication.security.istio.io/istio-system/default/spec/mtls/mode", "value": "PERMISSIVE"}])
 	tls_001.deny == {_f(_host, _top)} with input as _dr("networking.istio.io/v1", _host, {"trafficPolicy": _tls("DISABLE")}) with data.inventory as permissive
 }
+
+# An exact MESH_INTERNAL host is looked up by name; under the engine the hosts
+# come from the index it computes once per inventory (data.meshguard.index).
+test_deny_mesh_internal_exact_host_and_from_the_engine_index if {
+	dr := _dr("networking.istio.io/v1", "orders.db.internal.example", {"trafficPolicy": _tls("DISABLE")})
+	exact := {"objects": {"ServiceEntry.networking.istio.io": {"data": {"db": {
+		"apiVersion": "networking.istio.io/v1",
+		"kind": "ServiceEntry",
+		"metadata": {"name": "db", "namespace": "data"},
+		"spec": {"hosts": ["orders.db.internal.example"], "location": "MESH_INTERNAL"},
+	}}}}}
+	tls_001.deny == {_f("orders.db.internal.example", _top)} with input as dr with data.inventory as exact
+
+	index := {"exact": {"orders.db.internal.example": true}, "wildcard": []}
+	tls_001.deny == {_f("orders.db.internal.example", _top)} with input as dr
+		with data.meshguard.index.lib.istio.computed_mesh_internal_hosts as index
+
+	# the index, not a scan of the inventory, decides
+	_passes with input as dr with data.inventory as exact
+		with data.meshguard.index.lib.istio.computed_mesh_internal_hosts as {"exact": {}, "wildcard": []}
+}

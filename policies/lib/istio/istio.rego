@@ -27,12 +27,37 @@ in_mesh_host(host) if {
 } else if {
 	endswith(host, sprintf(".%s", [config.params.istio.meshDomain]))
 } else if {
+	mesh_internal_hosts.exact[host] == true
+} else if {
+	some h in mesh_internal_hosts.wildcard
+	glob.match(h, ["."], host)
+} else := false
+
+# The hosts of the MESH_INTERNAL ServiceEntries in the inventory: exact names
+# as keys, patterns (with *) apart. The engine computes it once per inventory
+# (pkg/policy/index.go); elsewhere mesh_internal_hosts computes it when read.
+
+# METADATA
+# description: Hosts of MESH_INTERNAL ServiceEntries, once per inventory.
+# custom:
+#   index: true
+computed_mesh_internal_hosts := {
+	"exact": {h: true | some h in _mesh_internal_entry_hosts; not _pattern(h)},
+	"wildcard": {h | some h in _mesh_internal_entry_hosts; _pattern(h)},
+}
+
+_mesh_internal_entry_hosts contains h if {
 	some entries in data.inventory.objects["ServiceEntry.networking.istio.io"]
 	some entry in entries
 	entry.spec.location == "MESH_INTERNAL"
 	some h in entry.spec.hosts
-	glob.match(h, ["."], host)
-} else := false
+}
+
+_pattern(h) if regex.match(`[*?\[\]{}]`, h)
+
+mesh_internal_hosts := v if {
+	v := data.meshguard.index.lib.istio.computed_mesh_internal_hosts
+} else := computed_mesh_internal_hosts
 
 # A Namespace object is enrolled for sidecar injection.
 namespace_injected(ns) if ns.metadata.labels["istio-injection"] == "enabled"
