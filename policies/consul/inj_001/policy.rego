@@ -78,8 +78,8 @@ _bypasses contains f if {
 }
 
 deny contains f if {
-	consul.mesh_namespace
 	kube.is_workload
+	consul.mesh_namespace
 	_applies
 	consul.is_false(kube.pod_annotations[consul.inject_key])
 	f := finding.new(

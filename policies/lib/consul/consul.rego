@@ -31,7 +31,7 @@ mesh_namespace if kube.namespace in config.params.consul.meshNamespaces
 injected if kube.pod_annotations["consul.hashicorp.com/connect-inject"] in {"1", "t", "T", "TRUE", "true", "True"}
 
 injected if {
-	mesh_namespace
 	kube.is_workload
+	mesh_namespace
 	not kube.pod_annotations["consul.hashicorp.com/connect-inject"]
 }

@@ -101,7 +101,7 @@ _meshed if kube.obj.metadata.annotations["linkerd.io/inject"] in {"enabled", "in
 _await_key := "config.linkerd.io/proxy-await"
 
 warn contains f if {
-	linkerd.own_values["config.linkerd.io/proxy-await"] == "disabled" # _await_key
+	linkerd.own_annotations["config.linkerd.io/proxy-await"] == "disabled" # _await_key (no other value prints as "disabled")
 	_applies
 	f := finding.with_severity(
 		rego.metadata.chain(),

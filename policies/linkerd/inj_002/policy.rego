@@ -60,7 +60,7 @@ _allowed := {sprintf("%v", [p]) | some p in config.params.linkerd.allowedSkipPor
 
 deny contains f if {
 	some key in {"config.linkerd.io/skip-inbound-ports", "config.linkerd.io/skip-outbound-ports"}
-	v := linkerd.own_values[key]
+	v := sprintf("%v", [linkerd.own_annotations[key]]) # linkerd.own_values[key], for this key only
 	_applies
 	items := [trim_space(s) | some s in split(v, ","); trim_space(s) != ""]
 	skipped := [s | some s in items; not s in _allowed]
@@ -73,7 +73,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	v := linkerd.own_values["config.linkerd.io/skip-subnets"] # _subnets_key
+	v := sprintf("%v", [linkerd.own_annotations["config.linkerd.io/skip-subnets"]]) # linkerd.own_values[_subnets_key]
 	_applies
 	trim_space(v) != ""
 	f := finding.new(

@@ -61,7 +61,7 @@ _is_server if {
 # finding about the list needs it: the deny and the warn test it first, and
 # the warnings about the list are _list_warnings.
 _value := v if {
-	v := linkerd.own_values["config.linkerd.io/opaque-ports"] # _key
+	v := sprintf("%v", [linkerd.own_annotations["config.linkerd.io/opaque-ports"]]) # linkerd.own_values[_key], for this key only
 	not _is_server
 }
 

@@ -145,7 +145,7 @@ deny contains f if {
 }
 
 _proxy_annotated if {
-	some key, _ in linkerd.own_values
+	some key, _ in linkerd.own_annotations
 	startswith(key, "config.linkerd.io/proxy-")
 }
 
