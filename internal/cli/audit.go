@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/meshguard/meshguard/internal/version"
@@ -22,6 +25,8 @@ type auditOptions struct {
 	output     string
 	apply      bool
 	pageSize   int64
+	// memoryLimit is --memory-limit, a quantity.
+	memoryLimit string
 }
 
 func newAudit(s Streams) *cobra.Command {
@@ -70,13 +75,27 @@ could not be read, listed or judged.`,
 	fl.StringVarP(&o.output, "output", "o", "markdown", "output format: "+strings.Join(report.AuditFormats(), ", "))
 	fl.BoolVar(&o.apply, "apply", false, "with -o policyreport on a live cluster: write the PolicyReports to the cluster (create, update, remove stale)")
 	fl.Int64Var(&o.pageSize, "page-size", 500, "objects per list request")
+	fl.StringVar(&o.memoryLimit, "memory-limit", defaultAuditMemoryLimit, "soft limit of the Go heap (a Kubernetes quantity such as 250Mi; 0 for none): the garbage collector works harder near it, so a large audit stays within its pod's memory; GOMEMLIMIT, when set, wins")
 	return cmd
 }
+
+// defaultAuditMemoryLimit keeps an audit of 50,000 objects under 300 MiB of
+// RSS (docs/performance.md). Go caps the collector at about half the CPU when
+// the live heap exceeds the limit, so a larger inventory costs time, never a
+// stall.
+const defaultAuditMemoryLimit = "230Mi"
 
 func runAudit(ctx context.Context, s Streams, o *auditOptions, paths []string) error {
 	out, err := report.ForAudit(o.output)
 	if err != nil {
 		return usageError("%v", err)
+	}
+	limit, err := resource.ParseQuantity(o.memoryLimit)
+	if err != nil || limit.Sign() < 0 {
+		return usageError("--memory-limit %q: want a quantity such as 250Mi, or 0 for none", o.memoryLimit)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && limit.Sign() > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit.Value()))
 	}
 	if o.apply && (o.output != "policyreport" || len(paths) > 0) {
 		return usageError("--apply needs -o policyreport and a live cluster (no PATH)")

@@ -49,8 +49,16 @@ func TestAuditFiles(t *testing.T) {
 		"--apply on files":             {"audit", "-o", "policyreport", "--apply", f},
 		"--apply without policyreport": {"audit", "--apply"},
 		"--kubeconfig with files":      {"audit", "--kubeconfig", "k", f},
+		"a bad --memory-limit":         {"audit", "--memory-limit", "lots", f},
+		"a negative --memory-limit":    {"audit", "--memory-limit", "-1Mi", f},
 	} {
 		r := run(t, "", args...)
 		assert.Equal(t, 2, r.code, name)
+	}
+	r = run(t, "", "audit", "--memory-limit", "lots", f)
+	assert.Contains(t, r.stderr, `--memory-limit "lots": want a quantity such as 250Mi, or 0 for none`)
+	for _, limit := range []string{"0", "512Mi"} {
+		r = run(t, "", "audit", "-o", "json", "--memory-limit", limit, f)
+		assert.Equal(t, 0, r.code, "--memory-limit %s", limit)
 	}
 }
