@@ -49,7 +49,7 @@ _baseline if {
 # The most selective test first and _applies, which the engine has always
 # decided, last.
 warn contains f if {
-	istio.namespace_in_mesh(kube.obj)
+	istio.obj_in_mesh
 	kube.inventory_known == true
 	not _baseline
 	_applies == true

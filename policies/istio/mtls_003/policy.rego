@@ -40,7 +40,7 @@ else if kube.applies(rego.metadata.chain())
 # The most selective test first and _applies, which the engine has always
 # decided, last.
 warn contains f if {
-	istio.namespace_in_mesh(kube.obj)
+	istio.obj_in_mesh
 	kube.inventory_known == true
 	[decider, mode] := istio.effective_namespace_mtls(kube.name)
 	mode != "STRICT"

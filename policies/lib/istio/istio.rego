@@ -240,28 +240,6 @@ allow_nothing(ap) if {
 	count(object.get(spec, "rules", [])) == 0
 }
 
-# --- DestinationRule traffic policies -----------------------------------------
-
-# Every traffic policy of the DestinationRule under judgement with its path:
-# the top-level one and those of the subsets.
-destination_rule_policies contains [["spec", "trafficPolicy"], kube.obj.spec.trafficPolicy]
-
-destination_rule_policies contains [["spec", "subsets", i, "trafficPolicy"], subset.trafficPolicy] if {
-	some i, subset in kube.obj.spec.subsets
-}
-
-# Every client TLS block with its path: each policy's own and its port-level ones.
-destination_rule_tls contains [array.concat(p, ["tls"]), policy.tls] if {
-	some [p, policy] in destination_rule_policies
-	policy.tls
-}
-
-destination_rule_tls contains [array.concat(p, ["portLevelSettings", i, "tls"]), setting.tls] if {
-	some [p, policy] in destination_rule_policies
-	some i, setting in policy.portLevelSettings
-	setting.tls
-}
-
 # --- Gateways -------------------------------------------------------------------
 
 # The Gateway under judgement is internet-facing: its `spec.selector` holds
