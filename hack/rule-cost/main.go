@@ -236,30 +236,17 @@ func runProfile(corpus, kind string) error {
 // share of the whole evaluation.
 func runKinds(corpus string, runs int) error {
 	ctx := context.Background()
-	e, err := policy.New(ctx, policy.Options{})
+	e, _, _, objs, err := load(ctx, corpus) // load sets the corpus as the engine's inventory
 	if err != nil {
 		return err
 	}
-	files, errs := manifest.Expand([]string{corpus})
-	if len(errs) > 0 {
-		return errs[0]
-	}
 	byKind := map[string][]map[string]any{}
-	inv := inventory.New()
-	total := 0
-	for _, f := range files {
-		for _, d := range manifest.ReadFile(f, nil).Docs {
-			total++
-			inv.Add(d.Object)
-			gk := policy.RefOf(d.Object).GroupKind()
-			if e.Covers(gk) {
-				byKind[gk.String()] = append(byKind[gk.String()], d.Object)
-			}
+	for _, o := range objs {
+		if gk := policy.RefOf(o).GroupKind(); e.Covers(gk) {
+			byKind[gk.String()] = append(byKind[gk.String()], o)
 		}
 	}
-	if err := e.SetInventory(ctx, inv.Document()); err != nil {
-		return err
-	}
+	total := len(objs)
 	type row struct {
 		kind   string
 		n      int

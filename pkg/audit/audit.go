@@ -94,9 +94,9 @@ type resource struct {
 	covered    bool // judged by a rule
 }
 
-// discover finds the served kinds the audit needs, and notes the covered
-// kinds that are not served.
-func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) {
+// discover finds the served kinds the audit needs (those a rule covers and
+// those inv keeps), and notes the covered kinds that are not served.
+func discover(cfg *rest.Config, e *policy.Engine, inv *inventory.Inventory) ([]resource, []string, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +117,7 @@ func discover(cfg *rest.Config, e *policy.Engine) ([]resource, []string, error) 
 				continue
 			}
 			gk := policy.GroupKind{Group: gv.Group, Kind: r.Kind}
-			res := resource{gvr: gv.WithResource(r.Name), gk: gk, namespaced: r.Namespaced, tracked: inventory.Tracked(gk) && e.ReadsInventory(gk), covered: e.Covers(gk)}
+			res := resource{gvr: gv.WithResource(r.Name), gk: gk, namespaced: r.Namespaced, tracked: inv.Tracks(gk), covered: e.Covers(gk)}
 			if res.tracked || res.covered {
 				served[gk] = true
 				out = append(out, res)
@@ -251,14 +251,14 @@ func Live(ctx context.Context, e *policy.Engine, cfg *rest.Config, source string
 	if err != nil {
 		return nil, err
 	}
-	resources, notes, err := discover(cfg, e)
+	inv := inventory.For(e.ReadsInventory)
+	resources, notes, err := discover(cfg, e, inv)
 	if err != nil {
 		return nil, err
 	}
 	inScope := func(ns string, namespaced bool) bool {
 		return len(o.Namespaces) == 0 || (namespaced && slices.Contains(o.Namespaces, ns))
 	}
-	inv := inventory.For(e.ReadsInventory)
 	var held []job // tracked objects that a rule judges, as their inventory values
 	for i, res := range resources {
 		if !res.tracked {
