@@ -49,6 +49,10 @@ type Options struct {
 	NoInventory bool
 	// Now is the clock exemption dates are judged by; nil means time.Now.
 	Now func() time.Time
+	// Topdown evaluates with OPA's interpreter of the Rego AST instead of
+	// the engine's evaluator of OPA's plans (vm.go). Both give the same
+	// verdicts (TestVMMatchesTopdown); topdown is the reference.
+	Topdown bool
 }
 
 // ForbiddenBuiltins are removed from the capabilities the bundle is compiled
@@ -83,6 +87,7 @@ type Engine struct {
 	indexMu      sync.Mutex
 	// inventoryKeys are the kinds the bundle reads from the inventory.
 	inventoryKeys map[string]bool
+	topdown       bool
 }
 
 type binding struct {
@@ -101,6 +106,9 @@ type opKind struct {
 type kindQuery struct {
 	bindings []binding
 	query    rego.PreparedEvalQuery
+	// prog is the query planned by OPA for the engine's evaluator; nil with
+	// Options.Topdown.
+	prog *program
 }
 
 // New loads, compiles and prepares the bundle.
@@ -159,6 +167,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		enforcement: cfg.Enforcement,
 		excluded:    map[string]bool{},
 		clock:       opts.Now,
+		topdown:     opts.Topdown,
 	}
 	e.nonExemptable = map[string]bool{}
 	for _, id := range cfg.NonExemptable {
@@ -564,8 +573,9 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 			}
 		}
 	}
+	query := strings.Join(body, "; ")
 	pq, err := rego.New(
-		rego.Query(strings.Join(body, "; ")),
+		rego.Query(query),
 		rego.Compiler(c),
 		rego.Store(e.store),
 	).PrepareForEval(ctx)
@@ -573,6 +583,11 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 		return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
 	}
 	kq.query = pq
+	if !e.topdown {
+		if kq.prog, err = planQuery(ctx, c, query); err != nil {
+			return nil, fmt.Errorf("planning the query for %s: %w", gk, err)
+		}
+	}
 	return kq, nil
 }
 

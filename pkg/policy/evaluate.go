@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 )
 
 // ObjectRef names the object a finding is about.
@@ -159,16 +160,16 @@ func (e *Engine) MutationsInput(ctx context.Context, ref ObjectRef, input ast.Va
 	if err := e.ensureIndexes(ctx); err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+	bindings, err := e.decide(ctx, kq, input)
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	if len(rs) == 0 {
+	if bindings == nil {
 		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the mutation query was undefined")}
 	}
 	var out []Mutation
 	for _, b := range kq.bindings {
-		set, ok := rs[0].Bindings[b.name].([]any)
+		set, ok := bindings[b.name].([]any)
 		if !ok {
 			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.mutate is not a set", b.rule.Package)}
 		}
@@ -243,20 +244,66 @@ func plainNumbers(v any) any {
 	return v
 }
 
+// decide evaluates a kind's query on the input: its bindings (each package's
+// deny, warn or mutate) as Go values, nil when the query is undefined.
+func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (map[string]any, error) {
+	if kq.prog == nil {
+		rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+		if err != nil || len(rs) == 0 {
+			return nil, err
+		}
+		return rs[0].Bindings, nil
+	}
+	// A read transaction, as topdown holds one: writes to the inventory wait
+	// until the evaluation is done with the data it read.
+	txn, err := e.store.NewTransaction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.store.Abort(ctx, txn)
+	data, err := e.store.Read(ctx, txn, storage.RootPath)
+	if err != nil {
+		return nil, err
+	}
+	dv, ok := data.(ast.Value)
+	if !ok {
+		return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
+	}
+	rs, err := kq.prog.run(ctx, input, dv)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	obj, ok := rs[0].Value.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("the decision query returned %v", rs[0])
+	}
+	bindings := make(map[string]any, obj.Len())
+	var convErr error
+	obj.Foreach(func(k, v *ast.Term) {
+		key, _ := k.Value.(ast.String)
+		x, err := ast.JSON(v.Value)
+		if err != nil {
+			convErr = err
+		}
+		bindings[string(key)] = x
+	})
+	return bindings, convErr
+}
+
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {
 	if err := e.ensureIndexes(ctx); err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+	bindings, err := e.decide(ctx, kq, input)
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	if len(rs) == 0 {
+	if bindings == nil {
 		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the decision query was undefined")}
 	}
 	var out []Finding
 	for _, b := range kq.bindings {
-		set, ok := rs[0].Bindings[b.name].([]any)
+		set, ok := bindings[b.name].([]any)
 		if !ok {
 			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.%s is not a set", b.rule.Package, b.action)}
 		}
