@@ -106,9 +106,26 @@ type opKind struct {
 type kindQuery struct {
 	bindings []binding
 	query    rego.PreparedEvalQuery
-	// prog is the query planned by OPA for the engine's evaluator; nil with
-	// Options.Topdown.
-	prog *program
+	// The query planned by OPA for the engine's evaluator (vm.go), on first
+	// use: a CLI run plans only the kinds it meets. Without a plan (with
+	// Options.Topdown, or a plan OPA cannot make of a user's policy) the
+	// query is evaluated by topdown, with the same verdicts.
+	src      string
+	compiler *ast.Compiler
+	planOnce sync.Once
+	prog     *program
+	planErr  error
+}
+
+// program is the query's plan, nil when topdown evaluates it.
+func (kq *kindQuery) program(ctx context.Context) *program {
+	if kq.compiler == nil {
+		return nil
+	}
+	kq.planOnce.Do(func() {
+		kq.prog, kq.planErr = planQuery(context.WithoutCancel(ctx), kq.compiler, kq.src)
+	})
+	return kq.prog
 }
 
 // New loads, compiles and prepares the bundle.
@@ -584,9 +601,7 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 	}
 	kq.query = pq
 	if !e.topdown {
-		if kq.prog, err = planQuery(ctx, c, query); err != nil {
-			return nil, fmt.Errorf("planning the query for %s: %w", gk, err)
-		}
+		kq.src, kq.compiler = query, c
 	}
 	return kq, nil
 }

@@ -247,7 +247,8 @@ func plainNumbers(v any) any {
 // decide evaluates a kind's query on the input: its bindings (each package's
 // deny, warn or mutate) as Go values, nil when the query is undefined.
 func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (map[string]any, error) {
-	if kq.prog == nil {
+	prog := kq.program(ctx)
+	if prog == nil {
 		rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil || len(rs) == 0 {
 			return nil, err
@@ -269,7 +270,7 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (ma
 	if !ok {
 		return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
 	}
-	rs, err := kq.prog.run(ctx, input, dv)
+	rs, err := prog.run(ctx, input, dv)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -89,6 +90,7 @@ type program struct {
 	relations map[string]bool
 	// frozen are the folded constants and the collections in them.
 	frozen map[*ast.Term]bool
+	states sync.Pool
 }
 
 type vmFunc struct {
@@ -196,45 +198,95 @@ const (
 	brReturn = -2 // a function returned
 )
 
+// errCancelled is topdown's error for a cancelled evaluation.
+var errCancelled = &topdown.Error{Code: topdown.CancelErr, Message: "caller cancelled query execution"}
+
 // errConflict is a complete rule or object rule with two values.
 var errConflict = errors.New("eval_conflict_error: complete rules must not produce multiple outputs")
 
+// vmState is one evaluation's state; states are pooled per program.
 type vmState struct {
 	prog    *program
 	bctx    topdown.BuiltinContext
+	cache   builtins.Cache
 	memo    []*ast.Term
 	results []*ast.Term
 	err     error
-}
-
-type frame struct {
-	locals []*ast.Term
-	ret    *ast.Term
+	ret     *ast.Term // the value a function returned
+	cancel  topdown.Cancel
+	// slab holds the locals of the frames, top is its first free slot.
+	slab []*ast.Term
+	top  int
+	// A built-in's outputs: the last, or all of them for a relation.
+	iter     func(*ast.Term) error
+	out      *ast.Term
+	all      []*ast.Term
+	relation bool
 }
 
 // run evaluates the plan on input and data and returns the values the plan
 // added to its result set.
 func (p *program) run(ctx context.Context, input, data ast.Value) ([]*ast.Term, error) {
-	s := &vmState{
-		prog: p,
-		memo: make([]*ast.Term, len(p.funcs)),
-		bctx: topdown.BuiltinContext{
-			Context: ctx,
-			Cache:   builtins.Cache{},
-		},
+	s, _ := p.states.Get().(*vmState)
+	if s == nil {
+		s = &vmState{prog: p, memo: make([]*ast.Term, len(p.funcs)), cache: builtins.Cache{}}
+		s.iter = s.collect
 	}
-	f := &frame{locals: make([]*ast.Term, p.planSize)}
-	f.locals[ir.Input] = ast.NewTerm(input)
-	f.locals[ir.Data] = ast.NewTerm(data)
+	defer s.release()
+	s.bctx = topdown.BuiltinContext{Context: ctx, Cache: s.cache}
+	if ctx.Done() != nil {
+		// As topdown does: a cancelled context stops loops and the
+		// built-ins that check (numbers.range, ...).
+		s.cancel = topdown.NewCancel()
+		stop := context.AfterFunc(ctx, s.cancel.Cancel)
+		defer stop()
+		s.bctx.Cancel = s.cancel
+	}
+	l := s.alloc(p.planSize)
+	l[ir.Input] = ast.NewTerm(input)
+	l[ir.Data] = ast.NewTerm(data)
 	for _, b := range p.planBlocks {
-		if r := s.exec(f, b.Stmts); r == brReturn || s.err != nil {
+		if r := s.exec(l, b.Stmts); r == brReturn || s.err != nil {
 			break
 		}
 	}
 	if s.err != nil {
 		return nil, s.err
 	}
-	return s.results, nil
+	return slices.Clone(s.results), nil
+}
+
+// alloc returns n cleared locals from the state's slab.
+func (s *vmState) alloc(n int) []*ast.Term {
+	if s.top+n > len(s.slab) {
+		s.slab = make([]*ast.Term, max(2*len(s.slab), 512, n))
+		s.top = 0
+	}
+	l := s.slab[s.top : s.top+n : s.top+n]
+	s.top += n
+	return l
+}
+
+// release clears the state (no value of this evaluation stays reachable)
+// and returns it to the pool.
+func (s *vmState) release() {
+	clear(s.slab[:s.top])
+	s.top = 0
+	clear(s.memo)
+	clear(s.cache)
+	s.results = s.results[:0]
+	s.err, s.ret, s.out, s.all, s.cancel = nil, nil, nil, nil, nil
+	s.bctx = topdown.BuiltinContext{}
+	s.prog.states.Put(s)
+}
+
+// collect receives a built-in's outputs.
+func (s *vmState) collect(t *ast.Term) error {
+	if s.relation {
+		s.all = append(s.all, t)
+	}
+	s.out = t
+	return nil
 }
 
 var (
@@ -242,10 +294,10 @@ var (
 	falseTerm = ast.InternedTerm(false)
 )
 
-func (s *vmState) read(f *frame, op ir.Operand) *ast.Term {
+func (s *vmState) read(l []*ast.Term, op ir.Operand) *ast.Term {
 	switch v := op.Value.(type) {
 	case ir.Local:
-		return f.locals[v]
+		return l[v]
 	case ir.StringIndex:
 		return s.prog.terms[v]
 	case ir.Bool:
@@ -266,7 +318,7 @@ func equal(a, b *ast.Term) bool {
 
 // exec runs the statements of one block. A statement that is undefined ends
 // the block (break 0).
-func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
+func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 	for _, stmt := range stmts {
 		switch st := stmt.(type) {
 		case *ir.DotStmt:
@@ -274,38 +326,38 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 			if !ok {
 				return 0
 			}
-			v := dot(f.locals[src], s.read(f, st.Key))
+			v := dot(l[src], s.read(l, st.Key))
 			if v == nil {
 				return 0
 			}
-			f.locals[st.Target] = v
+			l[st.Target] = v
 		case *ir.CallStmt:
-			v := s.call(f, st)
+			v := s.call(l, st)
 			if s.err != nil {
 				return brReturn
 			}
 			if v == nil {
 				return 0
 			}
-			f.locals[st.Result] = v
+			l[st.Result] = v
 		case *ir.AssignVarStmt:
-			f.locals[st.Target] = s.read(f, st.Source)
+			l[st.Target] = s.read(l, st.Source)
 		case *ir.EqualStmt:
-			if !equal(s.read(f, st.A), s.read(f, st.B)) {
+			if !equal(s.read(l, st.A), s.read(l, st.B)) {
 				return 0
 			}
 		case *ir.NotEqualStmt:
-			if equal(s.read(f, st.A), s.read(f, st.B)) {
+			if equal(s.read(l, st.A), s.read(l, st.B)) {
 				return 0
 			}
 		case *constStmt:
-			f.locals[st.target] = st.value
+			l[st.target] = st.value
 		case *ir.ScanStmt:
-			if r := s.scan(f, st); r != brNone {
+			if r := s.scan(l, st); r != brNone {
 				return r
 			}
 		case *ir.NotStmt:
-			switch r := s.exec(f, st.Block.Stmts); {
+			switch r := s.exec(l, st.Block.Stmts); {
 			case r == brNone:
 				return 0 // the negated block held
 			case r == brReturn:
@@ -315,7 +367,7 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 			}
 		case *ir.BlockStmt:
 			for _, b := range st.Blocks {
-				switch r := s.exec(f, b.Stmts); {
+				switch r := s.exec(l, b.Stmts); {
 				case r == brReturn:
 					return r
 				case r > 0:
@@ -325,61 +377,61 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 		case *ir.BreakStmt:
 			return int(st.Index)
 		case *ir.ReturnLocalStmt:
-			f.ret = f.locals[st.Source]
+			s.ret = l[st.Source]
 			return brReturn
 		case *ir.ResetLocalStmt:
-			f.locals[st.Target] = nil
+			l[st.Target] = nil
 		case *ir.IsDefinedStmt:
-			if f.locals[st.Source] == nil {
+			if l[st.Source] == nil {
 				return 0
 			}
 		case *ir.IsUndefinedStmt:
-			if f.locals[st.Source] != nil {
+			if l[st.Source] != nil {
 				return 0
 			}
 		case *ir.AssignVarOnceStmt:
-			v := s.read(f, st.Source)
-			if old := f.locals[st.Target]; old != nil && !equal(old, v) {
+			v := s.read(l, st.Source)
+			if old := l[st.Target]; old != nil && !equal(old, v) {
 				s.err = errConflict
 				return brReturn
 			}
-			f.locals[st.Target] = v
+			l[st.Target] = v
 		case *ir.MakeObjectStmt:
-			f.locals[st.Target] = ast.NewTerm(ast.NewObject())
+			l[st.Target] = ast.NewTerm(ast.NewObject())
 		case *ir.MakeSetStmt:
-			f.locals[st.Target] = ast.NewTerm(ast.NewSet())
+			l[st.Target] = ast.NewTerm(ast.NewSet())
 		case *ir.MakeArrayStmt:
-			f.locals[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
+			l[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
 		case *ir.MakeNullStmt:
-			f.locals[st.Target] = ast.InternedNullTerm
+			l[st.Target] = ast.InternedNullTerm
 		case *ir.MakeNumberIntStmt:
-			f.locals[st.Target] = ast.InternedTerm(int(st.Value))
+			l[st.Target] = ast.InternedTerm(int(st.Value))
 		case *ir.MakeNumberRefStmt:
-			f.locals[st.Target] = ast.NumberTerm(json.Number(s.prog.strings[st.Index].(ast.String)))
+			l[st.Target] = ast.NumberTerm(json.Number(s.prog.strings[st.Index].(ast.String)))
 		case *ir.AssignIntStmt:
-			f.locals[st.Target] = ast.InternedTerm(int(st.Value))
+			l[st.Target] = ast.InternedTerm(int(st.Value))
 		case *ir.LenStmt:
-			n, ok := length(s.read(f, st.Source))
+			n, ok := length(s.read(l, st.Source))
 			if !ok {
 				return 0
 			}
-			f.locals[st.Target] = ast.InternedTerm(n)
+			l[st.Target] = ast.InternedTerm(n)
 		case *ir.ObjectInsertStmt:
-			s.mutable(f, st.Object)
-			obj, ok := valueOf(f.locals[st.Object]).(ast.Object)
+			s.mutable(l, st.Object)
+			obj, ok := valueOf(l[st.Object]).(ast.Object)
 			if !ok {
-				s.err = fmt.Errorf("object insert into %v", f.locals[st.Object])
+				s.err = fmt.Errorf("object insert into %v", l[st.Object])
 				return brReturn
 			}
-			obj.Insert(s.read(f, st.Key), s.read(f, st.Value))
+			obj.Insert(s.read(l, st.Key), s.read(l, st.Value))
 		case *ir.ObjectInsertOnceStmt:
-			s.mutable(f, st.Object)
-			obj, ok := valueOf(f.locals[st.Object]).(ast.Object)
+			s.mutable(l, st.Object)
+			obj, ok := valueOf(l[st.Object]).(ast.Object)
 			if !ok {
-				s.err = fmt.Errorf("object insert into %v", f.locals[st.Object])
+				s.err = fmt.Errorf("object insert into %v", l[st.Object])
 				return brReturn
 			}
-			k, v := s.read(f, st.Key), s.read(f, st.Value)
+			k, v := s.read(l, st.Key), s.read(l, st.Value)
 			if old := obj.Get(k); old != nil {
 				if !equal(old, v) {
 					s.err = errors.New("eval_conflict_error: object keys must be unique")
@@ -389,24 +441,24 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 			}
 			obj.Insert(k, v)
 		case *ir.SetAddStmt:
-			s.mutable(f, st.Set)
-			set, ok := valueOf(f.locals[st.Set]).(ast.Set)
+			s.mutable(l, st.Set)
+			set, ok := valueOf(l[st.Set]).(ast.Set)
 			if !ok {
-				s.err = fmt.Errorf("set add into %v", f.locals[st.Set])
+				s.err = fmt.Errorf("set add into %v", l[st.Set])
 				return brReturn
 			}
-			set.Add(s.read(f, st.Value))
+			set.Add(s.read(l, st.Value))
 		case *ir.ArrayAppendStmt:
-			s.mutable(f, st.Array)
-			arr, ok := valueOf(f.locals[st.Array]).(*ast.Array)
+			s.mutable(l, st.Array)
+			arr, ok := valueOf(l[st.Array]).(*ast.Array)
 			if !ok {
-				s.err = fmt.Errorf("array append to %v", f.locals[st.Array])
+				s.err = fmt.Errorf("array append to %v", l[st.Array])
 				return brReturn
 			}
-			f.locals[st.Array] = ast.NewTerm(arr.Append(s.read(f, st.Value)))
+			l[st.Array].Value = arr.Append(s.read(l, st.Value))
 		case *ir.ObjectMergeStmt:
-			a, aok := valueOf(f.locals[st.A]).(ast.Object)
-			b, bok := valueOf(f.locals[st.B]).(ast.Object)
+			a, aok := valueOf(l[st.A]).(ast.Object)
+			b, bok := valueOf(l[st.B]).(ast.Object)
 			if !aok || !bok {
 				s.err = errors.New("object merge of a value that is no object")
 				return brReturn
@@ -416,23 +468,23 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 				s.err = errConflict
 				return brReturn
 			}
-			f.locals[st.Target] = ast.NewTerm(m)
+			l[st.Target] = ast.NewTerm(m)
 		case *ir.IsArrayStmt:
-			if _, ok := valueOf(s.read(f, st.Source)).(*ast.Array); !ok {
+			if _, ok := valueOf(s.read(l, st.Source)).(*ast.Array); !ok {
 				return 0
 			}
 		case *ir.IsObjectStmt:
-			if _, ok := valueOf(s.read(f, st.Source)).(ast.Object); !ok {
+			if _, ok := valueOf(s.read(l, st.Source)).(ast.Object); !ok {
 				return 0
 			}
 		case *ir.IsSetStmt:
-			if _, ok := valueOf(s.read(f, st.Source)).(ast.Set); !ok {
+			if _, ok := valueOf(s.read(l, st.Source)).(ast.Set); !ok {
 				return 0
 			}
 		case *ir.CallDynamicStmt:
 			key := make([]string, len(st.Path))
 			for i, op := range st.Path {
-				str, ok := valueOf(s.read(f, op)).(ast.String)
+				str, ok := valueOf(s.read(l, op)).(ast.String)
 				if !ok {
 					return 0
 				}
@@ -442,24 +494,20 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 			if fn == nil {
 				return 0 // no rule there: the caller reads data
 			}
-			args := make([]*ast.Term, len(st.Args))
-			for i, l := range st.Args {
-				args[i] = f.locals[l]
-			}
-			v := s.callFunc(fn, args)
+			v := s.callDynamic(fn, l, st.Args)
 			if s.err != nil {
 				return brReturn
 			}
 			if v == nil {
 				return 3
 			}
-			f.locals[st.Result] = v
+			l[st.Result] = v
 		case *ir.WithStmt:
-			if r := s.with(f, st); r != brNone {
+			if r := s.with(l, st); r != brNone {
 				return r
 			}
 		case *ir.ResultSetAddStmt:
-			s.results = append(s.results, f.locals[st.Value])
+			s.results = append(s.results, l[st.Value])
 		case *ir.NopStmt:
 		default:
 			s.err = fmt.Errorf("unsupported IR statement %T", stmt)
@@ -471,9 +519,9 @@ func (s *vmState) exec(f *frame, stmts []ir.Stmt) int {
 
 // mutable makes the local's value one the statement may change in place: a
 // frozen constant is replaced by a copy of it.
-func (s *vmState) mutable(f *frame, l ir.Local) {
-	if t := f.locals[l]; t != nil && s.prog.frozen[t] {
-		f.locals[l] = t.Copy()
+func (s *vmState) mutable(l []*ast.Term, x ir.Local) {
+	if t := l[x]; t != nil && s.prog.frozen[t] {
+		l[x] = t.Copy()
 	}
 }
 
@@ -484,15 +532,20 @@ func valueOf(t *ast.Term) ast.Value {
 	return t.Value
 }
 
-func (s *vmState) scan(f *frame, st *ir.ScanStmt) int {
+func (s *vmState) scan(l []*ast.Term, st *ir.ScanStmt) int {
 	// Inside the scan's block, break 0 is the next element, break 1 leaves
 	// the scan (as in OPA's Wasm: a loop within a block), break n > 1 is
 	// break n-2 of the block around the scan.
 	stop := brNone
 	each := func(k, v *ast.Term) bool {
-		f.locals[st.Key] = k
-		f.locals[st.Value] = v
-		switch r := s.exec(f, st.Block.Stmts); {
+		if s.cancel != nil && s.cancel.Cancelled() {
+			s.err = errCancelled
+			stop = brReturn
+			return true
+		}
+		l[st.Key] = k
+		l[st.Value] = v
+		switch r := s.exec(l, st.Block.Stmts); {
 		case r == brNone || r == 0:
 			return false
 		case r == brReturn:
@@ -504,7 +557,7 @@ func (s *vmState) scan(f *frame, st *ir.ScanStmt) int {
 		}
 		return true
 	}
-	switch src := valueOf(f.locals[st.Source]).(type) {
+	switch src := valueOf(l[st.Source]).(type) {
 	case *ast.Array:
 		for i := 0; i < src.Len(); i++ {
 			if each(ast.InternedTerm(i), src.Elem(i)) {
@@ -519,25 +572,25 @@ func (s *vmState) scan(f *frame, st *ir.ScanStmt) int {
 	return stop
 }
 
-func (s *vmState) with(f *frame, st *ir.WithStmt) int {
-	saved := f.locals[st.Local]
+func (s *vmState) with(l []*ast.Term, st *ir.WithStmt) int {
+	saved := l[st.Local]
 	memo := s.memo
 	s.memo = make([]*ast.Term, len(s.prog.funcs))
 	defer func() {
-		f.locals[st.Local] = saved
+		l[st.Local] = saved
 		s.memo = memo
 	}()
-	v := s.read(f, st.Value)
+	v := s.read(l, st.Value)
 	if len(st.Path) == 0 {
-		f.locals[st.Local] = v
+		l[st.Local] = v
 	} else {
 		path := make([]*ast.Term, len(st.Path))
 		for i, idx := range st.Path {
 			path[i] = s.prog.terms[idx]
 		}
-		f.locals[st.Local] = ast.NewTerm(upsert(valueOf(saved), path, v))
+		l[st.Local] = ast.NewTerm(upsert(valueOf(saved), path, v))
 	}
-	switch r := s.exec(f, st.Block.Stmts); {
+	switch r := s.exec(l, st.Block.Stmts); {
 	case r == brNone:
 		return brNone
 	case r == brReturn:
@@ -565,60 +618,62 @@ func upsert(doc ast.Value, path []*ast.Term, v *ast.Term) ast.Value {
 	return obj
 }
 
-func (s *vmState) call(f *frame, st *ir.CallStmt) *ast.Term {
+func (s *vmState) call(l []*ast.Term, st *ir.CallStmt) *ast.Term {
 	if fn := s.prog.byName[st.Func]; fn != nil {
-		args := make([]*ast.Term, len(st.Args))
-		for i, op := range st.Args {
-			args[i] = s.read(f, op)
+		if fn.memo {
+			if v := s.memo[fn.index]; v != nil {
+				return v
+			}
 		}
-		return s.callFunc(fn, args)
+		callee := s.alloc(fn.size)
+		for i, op := range st.Args {
+			callee[fn.params[i]] = s.read(l, op)
+		}
+		return s.run(fn, callee)
 	}
 	bi := s.prog.builtins[st.Func]
 	if bi == nil {
 		s.err = fmt.Errorf("unknown function %s", st.Func)
 		return nil
 	}
-	operands := make([]*ast.Term, len(st.Args))
+	operands := s.alloc(len(st.Args))
 	for i, op := range st.Args {
-		operands[i] = s.read(f, op)
+		operands[i] = s.read(l, op)
 	}
-	var out *ast.Term
-	var all []*ast.Term
-	relation := s.prog.relations[st.Func]
-	err := bi(s.bctx, operands, func(t *ast.Term) error {
-		if relation {
-			all = append(all, t)
-		}
-		out = t
-		return nil
-	})
-	if err != nil {
+	s.out, s.all, s.relation = nil, s.all[:0], s.prog.relations[st.Func]
+	if err := bi(s.bctx, operands, s.iter); err != nil {
 		var halt topdown.Halt
 		if errors.As(err, &halt) {
 			s.err = err
 		}
 		return nil // topdown's default: a failing built-in is undefined
 	}
-	if relation {
-		return ast.NewTerm(ast.NewArray(all...))
+	if s.relation {
+		return ast.NewTerm(ast.NewArray(slices.Clone(s.all)...))
 	}
-	return out
+	return s.out
 }
 
-func (s *vmState) callFunc(fn *vmFunc, args []*ast.Term) *ast.Term {
+// callDynamic calls a function found by its data path.
+func (s *vmState) callDynamic(fn *vmFunc, l []*ast.Term, args []ir.Local) *ast.Term {
 	if fn.memo {
 		if v := s.memo[fn.index]; v != nil {
 			return v
 		}
 	}
-	f := &frame{locals: make([]*ast.Term, fn.size)}
-	for i, l := range fn.params {
-		f.locals[l] = args[i]
+	callee := s.alloc(fn.size)
+	for i, a := range args {
+		callee[fn.params[i]] = l[a]
 	}
+	return s.run(fn, callee)
+}
+
+// run runs a function's blocks on its frame.
+func (s *vmState) run(fn *vmFunc, l []*ast.Term) *ast.Term {
 	var ret *ast.Term
 	for _, b := range fn.blocks {
-		if s.exec(f, b.Stmts) == brReturn {
-			ret = f.ret
+		if s.exec(l, b.Stmts) == brReturn {
+			ret = s.ret
 			break
 		}
 	}

@@ -1,0 +1,37 @@
+package policy
+
+import "testing"
+
+// TestEveryQueryPlans: OPA plans every query of the built-in bundle, so no
+// kind falls back to topdown.
+func TestEveryQueryPlans(t *testing.T) {
+	e, err := New(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	check := func(name string, kq *kindQuery) {
+		n++
+		if kq.program(t.Context()) == nil {
+			t.Errorf("%s: no plan: %v", name, kq.planErr)
+		}
+	}
+	for k, kq := range e.byKind {
+		check(k.GroupKind.String()+" "+k.op, kq)
+	}
+	for gk, kq := range e.mutations {
+		check(gk.String()+" mutations", kq)
+	}
+	if n < 40 {
+		t.Errorf("only %d queries", n)
+	}
+	td, err := New(t.Context(), Options{Topdown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, kq := range td.byKind {
+		if kq.program(t.Context()) != nil {
+			t.Errorf("%v: planned with Options.Topdown", k)
+		}
+	}
+}
