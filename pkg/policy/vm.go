@@ -84,6 +84,7 @@ type program struct {
 	byPath     map[string]*vmFunc
 	strings    []ast.Value
 	terms      []*ast.Term
+	files      []string
 	builtins   map[string]topdown.BuiltinFunc
 	// relations are the built-ins with many outputs (walk): the plan scans
 	// the array of all of them.
@@ -113,6 +114,9 @@ func newProgram(p *ir.Policy) (*program, error) {
 		builtins:  map[string]topdown.BuiltinFunc{},
 		relations: map[string]bool{},
 		frozen:    map[*ast.Term]bool{},
+	}
+	for _, f := range p.Static.Files {
+		prog.files = append(prog.files, f.Value)
 	}
 	for _, s := range p.Static.Strings {
 		t := ast.StringTerm(s.Value)
@@ -201,8 +205,22 @@ const (
 // errCancelled is topdown's error for a cancelled evaluation.
 var errCancelled = &topdown.Error{Code: topdown.CancelErr, Message: "caller cancelled query execution"}
 
-// errConflict is a complete rule or object rule with two values.
-var errConflict = errors.New("eval_conflict_error: complete rules must not produce multiple outputs")
+// errConflict is an object merge that meets two values for one key.
+var errConflict = errors.New("eval_conflict_error: object keys must be unique")
+
+// conflict is the error of a complete rule (or an object rule's key) with
+// two values, worded as topdown words it, the rule and both values named.
+func (s *vmState) conflict(loc ir.Location, old, v *ast.Term) error {
+	where := ""
+	if files := s.prog.files; loc.File >= 0 && loc.File < len(files) {
+		where = fmt.Sprintf("%s:%d: ", files[loc.File], loc.Row)
+	}
+	rule := "a rule"
+	if s.fn != nil && len(s.fn.fn.Path) > 1 {
+		rule = "rule data." + strings.Join(s.fn.fn.Path[1:], ".")
+	}
+	return fmt.Errorf("%seval_conflict_error: %s produced conflicting values: %v and %v", where, rule, old, v)
+}
 
 // vmState is one evaluation's state; states are pooled per program.
 type vmState struct {
@@ -213,6 +231,7 @@ type vmState struct {
 	results []*ast.Term
 	err     error
 	ret     *ast.Term // the value a function returned
+	fn      *vmFunc   // the function running
 	cancel  topdown.Cancel
 	// slab holds the locals of the frames, top is its first free slot.
 	slab []*ast.Term
@@ -275,7 +294,7 @@ func (s *vmState) release() {
 	clear(s.memo)
 	clear(s.cache)
 	s.results = s.results[:0]
-	s.err, s.ret, s.out, s.all, s.cancel = nil, nil, nil, nil, nil
+	s.err, s.ret, s.out, s.all, s.cancel, s.fn = nil, nil, nil, nil, nil, nil
 	s.bctx = topdown.BuiltinContext{}
 	s.prog.states.Put(s)
 }
@@ -392,7 +411,7 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 		case *ir.AssignVarOnceStmt:
 			v := s.read(l, st.Source)
 			if old := l[st.Target]; old != nil && !equal(old, v) {
-				s.err = errConflict
+				s.err = s.conflict(st.Location, old, v)
 				return brReturn
 			}
 			l[st.Target] = v
@@ -434,7 +453,7 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 			k, v := s.read(l, st.Key), s.read(l, st.Value)
 			if old := obj.Get(k); old != nil {
 				if !equal(old, v) {
-					s.err = errors.New("eval_conflict_error: object keys must be unique")
+					s.err = s.conflict(st.Location, old, v)
 					return brReturn
 				}
 				continue
@@ -670,6 +689,9 @@ func (s *vmState) callDynamic(fn *vmFunc, l []*ast.Term, args []ir.Local) *ast.T
 
 // run runs a function's blocks on its frame.
 func (s *vmState) run(fn *vmFunc, l []*ast.Term) *ast.Term {
+	caller := s.fn
+	s.fn = fn
+	defer func() { s.fn = caller }()
 	var ret *ast.Term
 	for _, b := range fn.blocks {
 		if s.exec(l, b.Stmts) == brReturn {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/meshguard/meshguard/internal/testutil"
 	"github.com/meshguard/meshguard/pkg/inventory"
 	"github.com/meshguard/meshguard/pkg/manifest"
@@ -29,8 +31,10 @@ func objectsIn(t *testing.T, dirs ...string) []map[string]any {
 }
 
 // TestVMMatchesTopdown holds the engine's evaluator to OPA's topdown: every
-// object of the corpus and of the rule fixtures, with them as inventory, gets
-// the same findings and the same mutations from both.
+// object of the corpus, the rule fixtures and the examples, with them as
+// inventory, gets the same findings and mutations from both, as a file
+// (check, audit) and inside an AdmissionReview on CREATE, UPDATE and DELETE
+// (the webhook).
 func TestVMMatchesTopdown(t *testing.T) {
 	ctx := t.Context()
 	objs := objectsIn(t, testutil.Corpus(t), filepath.Join(testutil.RepoRoot(t), "test", "policies"), filepath.Join(testutil.RepoRoot(t), "examples"))
@@ -60,12 +64,21 @@ func TestVMMatchesTopdown(t *testing.T) {
 		want, wantErr := engines["topdown"].Evaluate(ctx, o)
 		gm, gmErr := engines["vm"].Mutations(ctx, o)
 		wm, wmErr := engines["topdown"].Mutations(ctx, o)
-		g, _ := json.Marshal([]any{got, errString(gotErr), gm, errString(gmErr)})
-		w, _ := json.Marshal([]any{want, errString(wantErr), wm, errString(wmErr)})
-		if string(g) != string(w) {
+		g := []any{got, errString(gotErr), gm, errString(gmErr)}
+		w := []any{want, errString(wantErr), wm, errString(wmErr)}
+		// The webhook's input: an AdmissionReview, on every operation.
+		for _, op := range []string{policy.OpCreate, policy.OpUpdate, policy.OpDelete} {
+			in := review(t, o, op)
+			got, gotErr := engines["vm"].EvaluateInput(ctx, ref, op, in)
+			want, wantErr := engines["topdown"].EvaluateInput(ctx, ref, op, in)
+			g, w = append(g, got, errString(gotErr)), append(w, want, errString(wantErr))
+		}
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		if string(gj) != string(wj) {
 			mismatches++
 			if mismatches <= 10 {
-				t.Errorf("%s:\n vm:      %s\n topdown: %s", ref, g, w)
+				t.Errorf("%s:\n vm:      %s\n topdown: %s", ref, gj, wj)
 			}
 		}
 	}
@@ -75,6 +88,32 @@ func TestVMMatchesTopdown(t *testing.T) {
 	if judged < 1000 {
 		t.Errorf("only %d objects judged", judged)
 	}
+}
+
+// review is the AdmissionReview the webhook builds around an object (on
+// UPDATE, the object is its own old object).
+func review(t *testing.T, obj map[string]any, op string) ast.Value {
+	t.Helper()
+	ref := policy.RefOf(obj)
+	gk := ref.GroupKind()
+	rq := map[string]any{
+		"uid": "u", "operation": op, "namespace": ref.Namespace, "name": ref.Name,
+		"kind":     map[string]any{"group": gk.Group, "kind": gk.Kind},
+		"userInfo": map[string]any{"username": "parity", "groups": []any{"system:authenticated"}},
+	}
+	switch op {
+	case policy.OpDelete:
+		rq["oldObject"] = obj
+	case policy.OpUpdate:
+		rq["object"], rq["oldObject"] = obj, obj
+	default:
+		rq["object"] = obj
+	}
+	v, err := ast.InterfaceToValue(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": rq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func errString(err error) string {
