@@ -51,7 +51,9 @@ type Options struct {
 	Now func() time.Time
 	// Topdown evaluates with OPA's interpreter of the Rego AST instead of
 	// the engine's evaluator of OPA's plans (vm.go). Both give the same
-	// verdicts (TestVMMatchesTopdown); topdown is the reference.
+	// verdicts (TestVMMatchesTopdown); topdown is the reference. The
+	// environment variable MESHGUARD_EVALUATOR=topdown sets it in every
+	// front door.
 	Topdown bool
 }
 
@@ -59,6 +61,11 @@ type Options struct {
 // with: policies must not reach the network or the host, so a policy that
 // calls one of them fails to load.
 var ForbiddenBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
+
+// EvaluatorEnv names the environment variable that chooses the evaluator:
+// plan (the default: OPA's plan of the bundle, run by the engine) or topdown
+// (OPA's interpreter), an escape hatch with the same verdicts.
+const EvaluatorEnv = "MESHGUARD_EVALUATOR"
 
 // ErrNoRules is returned when the loaded policies define no rule at all.
 var ErrNoRules = errors.New("no rules loaded")
@@ -133,6 +140,13 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
+	}
+	switch ev := os.Getenv(EvaluatorEnv); ev {
+	case "", "plan":
+	case "topdown":
+		opts.Topdown = true
+	default:
+		return nil, fmt.Errorf("%s=%q: want plan (the default) or topdown", EvaluatorEnv, ev)
 	}
 	var modules []*ast.Module
 	var revisions []string

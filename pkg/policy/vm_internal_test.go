@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestEveryQueryPlans: OPA plans every query of the built-in bundle, so no
 // kind falls back to topdown.
@@ -33,5 +36,24 @@ func TestEveryQueryPlans(t *testing.T) {
 		if kq.program(t.Context()) != nil {
 			t.Errorf("%v: planned with Options.Topdown", k)
 		}
+	}
+}
+
+// TestEvaluatorEnv: MESHGUARD_EVALUATOR picks topdown, and a value it does
+// not know is an error that names it.
+func TestEvaluatorEnv(t *testing.T) {
+	t.Setenv(EvaluatorEnv, "topdown")
+	e, err := New(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, kq := range e.byKind {
+		if kq.program(t.Context()) != nil {
+			t.Fatalf("%v: planned with %s=topdown", k, EvaluatorEnv)
+		}
+	}
+	t.Setenv(EvaluatorEnv, "fast")
+	if _, err := New(t.Context(), Options{}); err == nil || !strings.Contains(err.Error(), `MESHGUARD_EVALUATOR="fast"`) {
+		t.Fatalf("want an error naming the variable, got %v", err)
 	}
 }
