@@ -95,6 +95,7 @@ type Engine struct {
 	// inventoryKeys are the kinds the bundle reads from the inventory.
 	inventoryKeys map[string]bool
 	topdown       bool
+	catalog       *catalog // what the plans of the queries share
 }
 
 type binding struct {
@@ -119,6 +120,7 @@ type kindQuery struct {
 	// query is evaluated by topdown, with the same verdicts.
 	src      string
 	compiler *ast.Compiler
+	catalog  *catalog
 	planOnce sync.Once
 	prog     *program
 	planErr  error
@@ -130,7 +132,7 @@ func (kq *kindQuery) program(ctx context.Context) *program {
 		return nil
 	}
 	kq.planOnce.Do(func() {
-		kq.prog, kq.planErr = planQuery(context.WithoutCancel(ctx), kq.compiler, kq.src)
+		kq.prog, kq.planErr = planQuery(context.WithoutCancel(ctx), kq.compiler, kq.src, kq.catalog)
 	})
 	return kq.prog
 }
@@ -199,6 +201,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		excluded:    map[string]bool{},
 		clock:       opts.Now,
 		topdown:     opts.Topdown,
+		catalog:     newCatalog(),
 	}
 	e.nonExemptable = map[string]bool{}
 	for _, id := range cfg.NonExemptable {
@@ -615,7 +618,7 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 	}
 	kq.query = pq
 	if !e.topdown {
-		kq.src, kq.compiler = query, c
+		kq.src, kq.compiler, kq.catalog = query, c, e.catalog
 	}
 	return kq, nil
 }

@@ -14,6 +14,7 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +60,7 @@ func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Valu
 }
 
 // planQuery has OPA plan the query over the compiled modules.
-func planQuery(ctx context.Context, c *ast.Compiler, query string) (*program, error) {
+func planQuery(ctx context.Context, c *ast.Compiler, query string, cat *catalog) (*program, error) {
 	registerIR.Do(func() { rego.RegisterPlugin(irTarget, planCapture{}) })
 	var p *ir.Policy
 	_, err := rego.New(rego.Query(query), rego.Compiler(c), rego.Target(irTarget)).
@@ -70,16 +71,37 @@ func planQuery(ctx context.Context, c *ast.Compiler, query string) (*program, er
 	if p == nil {
 		return nil, errors.New("the planner returned no plan")
 	}
-	return newProgram(p)
+	return cat.program(p)
 }
 
-// program is a plan made ready to run: functions by name and by data path,
-// static strings as values, and the number of locals of each frame.
+// catalog holds what the plans of one engine share: every plan of a query
+// repeats the library functions it calls, each with its own string table.
+// The catalog renumbers strings and files into one table and keeps each
+// distinct function once, so the plans of fifty kinds cost about what one
+// does.
+type catalog struct {
+	mu        sync.Mutex
+	strIndex  map[string]int
+	strings   []ast.Value
+	terms     []*ast.Term
+	files     []string
+	fileIndex map[string]int
+	funcs     map[string]*vmFunc // by fingerprint
+	nfuncs    int
+}
+
+func newCatalog() *catalog {
+	return &catalog{strIndex: map[string]int{}, fileIndex: map[string]int{}, funcs: map[string]*vmFunc{}}
+}
+
+// program is a plan made ready to run: its functions by name and by data
+// path, and a view of the catalog's tables as they were when it was made
+// (the tables only grow, so the view stays valid).
 type program struct {
 	plan       *ir.Plan
 	planSize   int
 	planBlocks []*ir.Block // plan.Blocks with constants folded
-	funcs      []*vmFunc
+	nfuncs     int         // memo slots: the catalog's functions so far
 	byName     map[string]*vmFunc
 	byPath     map[string]*vmFunc
 	strings    []ast.Value
@@ -89,23 +111,46 @@ type program struct {
 	// relations are the built-ins with many outputs (walk): the plan scans
 	// the array of all of them.
 	relations map[string]bool
-	// frozen are the folded constants and the collections in them.
-	frozen map[*ast.Term]bool
-	states sync.Pool
+	states    sync.Pool
 }
 
 type vmFunc struct {
-	fn     *ir.Func
-	index  int
+	name   string
+	path   []string
+	index  int // memo slot, in the catalog
 	size   int // locals
 	memo   bool
 	params []ir.Local
-	blocks []*ir.Block // fn.Blocks with constants folded
+	blocks []*ir.Block // the function's blocks with constants folded
 }
 
-func newProgram(p *ir.Policy) (*program, error) {
+// program renumbers the plan into the catalog's tables and makes it ready.
+func (c *catalog) program(p *ir.Policy) (*program, error) {
 	if p.Plans == nil || len(p.Plans.Plans) != 1 {
 		return nil, errors.New("want a plan with one entry point")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	strs := make([]int, len(p.Static.Strings))
+	for i, sc := range p.Static.Strings {
+		j, ok := c.strIndex[sc.Value]
+		if !ok {
+			j = len(c.strings)
+			c.strIndex[sc.Value] = j
+			t := ast.StringTerm(sc.Value)
+			c.strings, c.terms = append(c.strings, t.Value), append(c.terms, t)
+		}
+		strs[i] = j
+	}
+	files := make([]int, len(p.Static.Files))
+	for i, f := range p.Static.Files {
+		j, ok := c.fileIndex[f.Value]
+		if !ok {
+			j = len(c.files)
+			c.fileIndex[f.Value] = j
+			c.files = append(c.files, f.Value)
+		}
+		files[i] = j
 	}
 	prog := &program{
 		plan:      p.Plans.Plans[0],
@@ -113,35 +158,44 @@ func newProgram(p *ir.Policy) (*program, error) {
 		byPath:    map[string]*vmFunc{},
 		builtins:  map[string]topdown.BuiltinFunc{},
 		relations: map[string]bool{},
-		frozen:    map[*ast.Term]bool{},
 	}
-	for _, f := range p.Static.Files {
-		prog.files = append(prog.files, f.Value)
+	for _, b := range prog.plan.Blocks {
+		renumber(b, strs, files)
 	}
-	for _, s := range p.Static.Strings {
-		t := ast.StringTerm(s.Value)
-		prog.strings = append(prog.strings, t.Value)
-		prog.terms = append(prog.terms, t)
-	}
+	var fresh []*vmFunc
 	if p.Funcs != nil {
-		for i, fn := range p.Funcs.Funcs {
-			f := &vmFunc{fn: fn, index: i, memo: len(fn.Params) == 2, params: fn.Params}
-			f.size = int(fn.Return) + 1
-			for _, l := range fn.Params {
-				f.size = max(f.size, int(l)+1)
-			}
+		for _, fn := range p.Funcs.Funcs {
 			for _, b := range fn.Blocks {
-				f.size = max(f.size, maxLocal(b)+1)
+				renumber(b, strs, files)
 			}
-			f.blocks = foldBlocks(prog, fn.Blocks)
-			prog.funcs = append(prog.funcs, f)
+			key := fingerprint(fn)
+			f := c.funcs[key]
+			if f == nil {
+				f = &vmFunc{name: fn.Name, path: fn.Path, index: c.nfuncs, memo: len(fn.Params) == 2, params: fn.Params}
+				c.nfuncs++
+				f.size = int(fn.Return) + 1
+				for _, l := range fn.Params {
+					f.size = max(f.size, int(l)+1)
+				}
+				for _, b := range fn.Blocks {
+					f.size = max(f.size, maxLocal(b)+1)
+				}
+				f.blocks = fn.Blocks
+				c.funcs[key] = f
+				fresh = append(fresh, f)
+			}
 			prog.byName[fn.Name] = f
 			if len(fn.Path) > 0 {
 				prog.byPath[strings.Join(fn.Path, "\x00")] = f
 			}
 		}
 	}
+	prog.strings, prog.terms, prog.files = c.strings, c.terms, c.files
+	for _, f := range fresh {
+		f.blocks = foldBlocks(prog, f.blocks)
+	}
 	prog.planBlocks = foldBlocks(prog, prog.plan.Blocks)
+	prog.nfuncs = c.nfuncs
 	prog.planSize = int(ir.Unused)
 	for _, b := range prog.plan.Blocks {
 		prog.planSize = max(prog.planSize, maxLocal(b)+1)
@@ -162,6 +216,114 @@ func newProgram(p *ir.Policy) (*program, error) {
 		return nil, fmt.Errorf("the plan calls built-in functions topdown does not have: %s", strings.Join(missing, ", "))
 	}
 	return prog, nil
+}
+
+// renumber points a block's string and file indexes into the catalog.
+func renumber(b *ir.Block, strs, files []int) {
+	op := func(o *ir.Operand) {
+		if i, ok := o.Value.(ir.StringIndex); ok {
+			o.Value = ir.StringIndex(strs[i])
+		}
+	}
+	for _, st := range b.Stmts {
+		if loc := st.GetLocation(); loc.File >= 0 && loc.File < len(files) {
+			loc.File = files[loc.File]
+		}
+		switch s := st.(type) {
+		case *ir.CallStmt:
+			for i := range s.Args {
+				op(&s.Args[i])
+			}
+		case *ir.CallDynamicStmt:
+			for i := range s.Path {
+				op(&s.Path[i])
+			}
+		case *ir.DotStmt:
+			op(&s.Source)
+			op(&s.Key)
+		case *ir.LenStmt:
+			op(&s.Source)
+		case *ir.AssignVarStmt:
+			op(&s.Source)
+		case *ir.AssignVarOnceStmt:
+			op(&s.Source)
+		case *ir.MakeNumberRefStmt:
+			s.Index = strs[s.Index]
+		case *ir.EqualStmt:
+			op(&s.A)
+			op(&s.B)
+		case *ir.NotEqualStmt:
+			op(&s.A)
+			op(&s.B)
+		case *ir.IsArrayStmt:
+			op(&s.Source)
+		case *ir.IsObjectStmt:
+			op(&s.Source)
+		case *ir.IsSetStmt:
+			op(&s.Source)
+		case *ir.ArrayAppendStmt:
+			op(&s.Value)
+		case *ir.ObjectInsertStmt:
+			op(&s.Key)
+			op(&s.Value)
+		case *ir.ObjectInsertOnceStmt:
+			op(&s.Key)
+			op(&s.Value)
+		case *ir.SetAddStmt:
+			op(&s.Value)
+		case *ir.WithStmt:
+			op(&s.Value)
+			for i, p := range s.Path {
+				s.Path[i] = strs[p]
+			}
+			renumber(s.Block, strs, files)
+		case *ir.BlockStmt:
+			for _, nb := range s.Blocks {
+				renumber(nb, strs, files)
+			}
+		case *ir.ScanStmt:
+			renumber(s.Block, strs, files)
+		case *ir.NotStmt:
+			renumber(s.Block, strs, files)
+		}
+	}
+}
+
+// fingerprint identifies a function by its name and every statement, with
+// the statements' types (two plans of one compiled bundle give a library
+// function the same body; a different body is a different function).
+func fingerprint(fn *ir.Func) string {
+	h := sha256.New()
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if v.IsNil() {
+				h.Write([]byte{0})
+				return
+			}
+			if v.Kind() == reflect.Interface {
+				fmt.Fprint(h, v.Elem().Type().String())
+			}
+			walk(v.Elem())
+		case reflect.Slice:
+			fmt.Fprint(h, "[", v.Len())
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		case reflect.Struct:
+			fmt.Fprint(h, "{", v.Type().String())
+			for i := 0; i < v.NumField(); i++ {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		default:
+			fmt.Fprintf(h, "%v,", v.Interface())
+		}
+	}
+	walk(reflect.ValueOf(fn))
+	return fn.Name + "\x00" + string(h.Sum(nil))
 }
 
 // maxLocal is the highest local a block names (read off the statements'
@@ -216,8 +378,8 @@ func (s *vmState) conflict(loc ir.Location, old, v *ast.Term) error {
 		where = fmt.Sprintf("%s:%d: ", files[loc.File], loc.Row)
 	}
 	rule := "a rule"
-	if s.fn != nil && len(s.fn.fn.Path) > 1 {
-		rule = "rule data." + strings.Join(s.fn.fn.Path[1:], ".")
+	if s.fn != nil && len(s.fn.path) > 1 {
+		rule = "rule data." + strings.Join(s.fn.path[1:], ".")
 	}
 	return fmt.Errorf("%seval_conflict_error: %s produced conflicting values: %v and %v", where, rule, old, v)
 }
@@ -248,7 +410,7 @@ type vmState struct {
 func (p *program) run(ctx context.Context, input, data ast.Value) ([]*ast.Term, error) {
 	s, _ := p.states.Get().(*vmState)
 	if s == nil {
-		s = &vmState{prog: p, memo: make([]*ast.Term, len(p.funcs)), cache: builtins.Cache{}}
+		s = &vmState{prog: p, memo: make([]*ast.Term, p.nfuncs), cache: builtins.Cache{}}
 		s.iter = s.collect
 	}
 	defer s.release()
@@ -539,8 +701,10 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 // mutable makes the local's value one the statement may change in place: a
 // frozen constant is replaced by a copy of it.
 func (s *vmState) mutable(l []*ast.Term, x ir.Local) {
-	if t := l[x]; t != nil && s.prog.frozen[t] {
-		l[x] = t.Copy()
+	if t := l[x]; t != nil && t.Location == frozen {
+		c := t.Copy()
+		c.Location = nil
+		l[x] = c
 	}
 }
 
@@ -594,7 +758,7 @@ func (s *vmState) scan(l []*ast.Term, st *ir.ScanStmt) int {
 func (s *vmState) with(l []*ast.Term, st *ir.WithStmt) int {
 	saved := l[st.Local]
 	memo := s.memo
-	s.memo = make([]*ast.Term, len(s.prog.funcs))
+	s.memo = make([]*ast.Term, s.prog.nfuncs)
 	defer func() {
 		l[st.Local] = saved
 		s.memo = memo
@@ -770,22 +934,25 @@ func foldBlocks(p *program, blocks []*ir.Block) []*ir.Block {
 	return out
 }
 
-// freeze records a folded constant and every collection in it: a statement
-// that would change one in place changes a copy (see mutable).
-func (p *program) freeze(t *ast.Term) {
-	if p.frozen[t] {
+// frozen marks the folded constants and every collection in them (as their
+// location, which evaluation does not read): a statement that would change
+// one in place changes a copy (see mutable).
+var frozen = &ast.Location{File: "meshguard: constant"}
+
+func freeze(t *ast.Term) {
+	if t.Location == frozen {
 		return
 	}
 	switch v := t.Value.(type) {
 	case ast.Object:
-		p.frozen[t] = true
-		v.Foreach(func(k, x *ast.Term) { p.freeze(k); p.freeze(x) })
+		t.Location = frozen
+		v.Foreach(func(k, x *ast.Term) { freeze(k); freeze(x) })
 	case *ast.Array:
-		p.frozen[t] = true
-		v.Foreach(p.freeze)
+		t.Location = frozen
+		v.Foreach(freeze)
 	case ast.Set:
-		p.frozen[t] = true
-		v.Foreach(p.freeze)
+		t.Location = frozen
+		v.Foreach(freeze)
 	}
 }
 
@@ -796,7 +963,7 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 	flush := func() {
 		for _, l := range order {
 			if v, ok := known[l]; ok {
-				p.freeze(v)
+				freeze(v)
 				out = append(out, &constStmt{target: l, value: v})
 				delete(known, l)
 			}
@@ -826,6 +993,9 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 	}
 	start := func(l ir.Local, v ast.Value) { set(l, ast.NewTerm(v)) }
 	for _, st := range b.Stmts {
+		// The source text of each statement is for debug prints only; the
+		// file and row stay for errors.
+		st.GetLocation().Text = nil
 		switch s := st.(type) {
 		case *ir.MakeObjectStmt:
 			start(s.Target, ast.NewObject())
