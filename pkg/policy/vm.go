@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -293,37 +294,48 @@ func renumber(b *ir.Block, strs, files []int) {
 // the statements' types (two plans of one compiled bundle give a library
 // function the same body; a different body is a different function).
 func fingerprint(fn *ir.Func) string {
-	h := sha256.New()
+	buf := make([]byte, 0, 4096)
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
 		case reflect.Pointer, reflect.Interface:
 			if v.IsNil() {
-				h.Write([]byte{0})
+				buf = append(buf, '0')
 				return
 			}
 			if v.Kind() == reflect.Interface {
-				fmt.Fprint(h, v.Elem().Type().String())
+				buf = append(buf, v.Elem().Type().String()...)
 			}
 			walk(v.Elem())
 		case reflect.Slice:
-			fmt.Fprint(h, "[", v.Len())
+			buf = append(buf, '[')
+			buf = strconv.AppendInt(buf, int64(v.Len()), 10)
 			for i := 0; i < v.Len(); i++ {
 				walk(v.Index(i))
 			}
 		case reflect.Struct:
-			fmt.Fprint(h, "{", v.Type().String())
+			buf = append(buf, '{')
 			for i := 0; i < v.NumField(); i++ {
 				if v.Type().Field(i).IsExported() {
 					walk(v.Field(i))
 				}
 			}
+			buf = append(buf, '}')
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			buf = strconv.AppendInt(append(buf, ','), v.Int(), 10)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			buf = strconv.AppendUint(append(buf, ','), v.Uint(), 10)
+		case reflect.Bool:
+			buf = strconv.AppendBool(append(buf, ','), v.Bool())
+		case reflect.String:
+			buf = strconv.AppendQuote(append(buf, ','), v.String())
 		default:
-			fmt.Fprintf(h, "%v,", v.Interface())
+			buf = append(buf, v.Kind().String()...)
 		}
 	}
 	walk(reflect.ValueOf(fn))
-	return fn.Name + "\x00" + string(h.Sum(nil))
+	sum := sha256.Sum256(buf)
+	return fn.Name + "\x00" + string(sum[:])
 }
 
 // maxLocal is the highest local a block names (read off the statements'
