@@ -5,6 +5,11 @@
 // allocations per evaluation are printed. Allocations do not depend on the
 // load of the machine; CPU time does.
 //
+// Each rule alone and -profile are evaluated by OPA's topdown, where the
+// profiler works: they rank rules against each other. -kinds measures the
+// engine as the front doors run it (OPA's plan, pkg/policy/vm.go, unless
+// MESHGUARD_EVALUATOR=topdown).
+//
 //	go run ./hack/rule-cost [-runs 10] [corpus dir]
 //	go run ./hack/rule-cost -kinds [-runs 3] [corpus dir]    (the engine per kind)
 //	go run ./hack/rule-cost -profile Deployment.apps [corpus dir]    (time per Rego expression)
