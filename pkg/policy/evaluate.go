@@ -282,6 +282,10 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (ma
 	var convErr error
 	obj.Foreach(func(k, v *ast.Term) {
 		key, _ := k.Value.(ast.String)
+		if set, ok := v.Value.(ast.Set); ok && set.Len() == 0 {
+			bindings[string(key)] = []any{} // most packages find nothing
+			return
+		}
 		x, err := ast.JSON(v.Value)
 		if err != nil {
 			convErr = err
