@@ -60,9 +60,13 @@ func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Valu
 	return nil, errors.New("the IR target is evaluated by the meshguard engine, not by rego")
 }
 
-// planQuery has OPA plan the query over the compiled modules.
+// planQuery has OPA plan the query over the compiled modules. One engine
+// plans one query at a time: preparing a query writes to the shared
+// compiler (rego.New sets its evaluation mode), and the catalog is shared.
 func planQuery(ctx context.Context, c *ast.Compiler, query string, cat *catalog) (*program, error) {
 	registerIR.Do(func() { rego.RegisterPlugin(irTarget, planCapture{}) })
+	cat.mu.Lock()
+	defer cat.mu.Unlock()
 	var p *ir.Policy
 	_, err := rego.New(rego.Query(query), rego.Compiler(c), rego.Target(irTarget)).
 		PrepareForEval(context.WithValue(ctx, planKey{}, &p))
@@ -81,7 +85,7 @@ func planQuery(ctx context.Context, c *ast.Compiler, query string, cat *catalog)
 // distinct function once, so the plans of fifty kinds cost about what one
 // does.
 type catalog struct {
-	mu        sync.Mutex
+	mu        sync.Mutex // held while a query is planned and added
 	strIndex  map[string]int
 	strings   []ast.Value
 	terms     []*ast.Term
@@ -126,12 +130,11 @@ type vmFunc struct {
 }
 
 // program renumbers the plan into the catalog's tables and makes it ready.
+// The caller holds c.mu.
 func (c *catalog) program(p *ir.Policy) (*program, error) {
 	if p.Plans == nil || len(p.Plans.Plans) != 1 {
 		return nil, errors.New("want a plan with one entry point")
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	strs := make([]int, len(p.Static.Strings))
 	for i, sc := range p.Static.Strings {
 		j, ok := c.strIndex[sc.Value]

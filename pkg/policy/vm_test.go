@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -36,6 +37,7 @@ func objectsIn(t *testing.T, dirs ...string) []map[string]any {
 // (check, audit) and inside an AdmissionReview on CREATE, UPDATE and DELETE
 // (the webhook).
 func TestVMMatchesTopdown(t *testing.T) {
+	t.Setenv(policy.EvaluatorEnv, "") // else both engines could be topdown
 	ctx := t.Context()
 	objs := objectsIn(t, testutil.Corpus(t), filepath.Join(testutil.RepoRoot(t), "test", "policies"), filepath.Join(testutil.RepoRoot(t), "examples"))
 	engines := map[string]*policy.Engine{}
@@ -121,4 +123,51 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestVMConcurrentFirstUse: goroutines that meet every kind at once (each
+// kind planned on first use into the shared catalog, states pooled, frozen
+// constants copied where changed) get topdown's findings. Run with -race.
+func TestVMConcurrentFirstUse(t *testing.T) {
+	t.Setenv(policy.EvaluatorEnv, "")
+	ctx := t.Context()
+	byKind := map[policy.GroupKind]map[string]any{}
+	for _, o := range objectsIn(t, filepath.Join(testutil.RepoRoot(t), "test", "policies")) {
+		if gk := policy.RefOf(o).GroupKind(); byKind[gk] == nil {
+			byKind[gk] = o
+		}
+	}
+	vm, err := policy.New(ctx, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := policy.New(ctx, policy.Options{Topdown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[policy.GroupKind]string{}
+	for gk, o := range byKind {
+		fs, err := td.Evaluate(ctx, o)
+		j, _ := json.Marshal([]any{fs, errString(err)})
+		want[gk] = string(j)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 4 {
+		wg.Go(func() {
+			for gk, o := range byKind {
+				fs, err := vm.Evaluate(ctx, o)
+				j, _ := json.Marshal([]any{fs, errString(err)})
+				if string(j) != want[gk] {
+					mu.Lock()
+					t.Errorf("%s:\n vm:      %s\n topdown: %s", gk, j, want[gk])
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(byKind) < 30 {
+		t.Errorf("only %d kinds", len(byKind))
+	}
 }
