@@ -103,7 +103,6 @@ func newCatalog() *catalog {
 // path, and a view of the catalog's tables as they were when it was made
 // (the tables only grow, so the view stays valid).
 type program struct {
-	plan       *ir.Plan
 	planSize   int
 	planBlocks []*ir.Block // plan.Blocks with constants folded
 	nfuncs     int         // memo slots: the catalog's functions so far
@@ -120,7 +119,6 @@ type program struct {
 }
 
 type vmFunc struct {
-	name   string
 	path   []string
 	index  int // memo slot, in the catalog
 	size   int // locals
@@ -156,14 +154,14 @@ func (c *catalog) program(p *ir.Policy) (*program, error) {
 		}
 		files[i] = j
 	}
+	plan := p.Plans.Plans[0]
 	prog := &program{
-		plan:      p.Plans.Plans[0],
 		byName:    map[string]*vmFunc{},
 		byPath:    map[string]*vmFunc{},
 		builtins:  map[string]topdown.BuiltinFunc{},
 		relations: map[string]bool{},
 	}
-	for _, b := range prog.plan.Blocks {
+	for _, b := range plan.Blocks {
 		renumber(b, strs, files)
 	}
 	var fresh []*vmFunc
@@ -175,7 +173,7 @@ func (c *catalog) program(p *ir.Policy) (*program, error) {
 			key := fingerprint(fn)
 			f := c.funcs[key]
 			if f == nil {
-				f = &vmFunc{name: fn.Name, path: fn.Path, index: c.nfuncs, memo: len(fn.Params) == 2, params: fn.Params}
+				f = &vmFunc{path: fn.Path, index: c.nfuncs, memo: len(fn.Params) == 2, params: fn.Params}
 				c.nfuncs++
 				f.size = int(fn.Return) + 1
 				for _, l := range fn.Params {
@@ -198,10 +196,10 @@ func (c *catalog) program(p *ir.Policy) (*program, error) {
 	for _, f := range fresh {
 		f.blocks = foldBlocks(prog, f.blocks)
 	}
-	prog.planBlocks = foldBlocks(prog, prog.plan.Blocks)
+	prog.planBlocks = foldBlocks(prog, plan.Blocks)
 	prog.nfuncs = c.nfuncs
 	prog.planSize = int(ir.Unused)
-	for _, b := range prog.plan.Blocks {
+	for _, b := range plan.Blocks {
 		prog.planSize = max(prog.planSize, maxLocal(b)+1)
 	}
 	var missing []string
@@ -818,12 +816,10 @@ func upsert(doc ast.Value, path []*ast.Term, v *ast.Term) ast.Value {
 
 func (s *vmState) call(l []*ast.Term, st *ir.CallStmt) *ast.Term {
 	if fn := s.prog.byName[st.Func]; fn != nil {
-		if fn.memo {
-			if v := s.memo[fn.index]; v != nil {
-				return v
-			}
+		v, callee := s.enter(fn)
+		if callee == nil {
+			return v
 		}
-		callee := s.alloc(fn.size)
 		for i, op := range st.Args {
 			callee[fn.params[i]] = s.read(l, op)
 		}
@@ -852,14 +848,23 @@ func (s *vmState) call(l []*ast.Term, st *ir.CallStmt) *ast.Term {
 	return s.out
 }
 
-// callDynamic calls a function found by its data path.
-func (s *vmState) callDynamic(fn *vmFunc, l []*ast.Term, args []ir.Local) *ast.Term {
+// enter is a call's memoized value (a rule without arguments already
+// evaluated), or else a fresh frame for the caller to put the arguments in.
+func (s *vmState) enter(fn *vmFunc) (*ast.Term, []*ast.Term) {
 	if fn.memo {
 		if v := s.memo[fn.index]; v != nil {
-			return v
+			return v, nil
 		}
 	}
-	callee := s.alloc(fn.size)
+	return nil, s.alloc(fn.size)
+}
+
+// callDynamic calls a function found by its data path.
+func (s *vmState) callDynamic(fn *vmFunc, l []*ast.Term, args []ir.Local) *ast.Term {
+	v, callee := s.enter(fn)
+	if callee == nil {
+		return v
+	}
 	for i, a := range args {
 		callee[fn.params[i]] = l[a]
 	}
