@@ -8,6 +8,7 @@ import (
 // TestEveryQueryPlans: OPA plans every query of the built-in bundle, so no
 // kind falls back to topdown.
 func TestEveryQueryPlans(t *testing.T) {
+	t.Setenv(EvaluatorEnv, "")
 	e, err := New(t.Context(), Options{})
 	if err != nil {
 		t.Fatal(err)
