@@ -130,10 +130,12 @@ type request struct {
 	op    string
 	gk    policy.GroupKind
 	raw   []byte         // the object judged: object, or oldObject on DELETE
-	obj   map[string]any // raw, decoded
+	obj   map[string]any // raw, decoded (mutation)
 	ref   policy.ObjectRef
 	added bool           // metadata.namespace was filled in from the request
-	old   map[string]any // the old object on UPDATE
+	old   map[string]any // the old object on UPDATE (mutation)
+	// The same two as the OPA values the rules read (validation).
+	value, oldValue ast.Value
 }
 
 // check rejects what is not a usable AdmissionReview. controller-runtime
@@ -203,42 +205,103 @@ func (r *request) decode(req admission.Request) error {
 	return nil
 }
 
-// input is the AdmissionReview the policies see (lib/kube reads the object
-// out of it), so rules can use the operation, the user and the old object.
-func (r *request) input(req admission.Request) (ast.Value, error) {
-	review := map[string]any{
-		"apiVersion": "admission.k8s.io/v1",
-		"kind":       "AdmissionReview",
-		"request": map[string]any{
-			"uid":       string(req.UID),
-			"kind":      map[string]any{"group": req.Kind.Group, "version": req.Kind.Version, "kind": req.Kind.Kind},
-			"operation": r.op,
-			"namespace": req.Namespace,
-			"name":      req.Name,
-			"userInfo":  map[string]any{"username": req.UserInfo.Username, "groups": toAny(req.UserInfo.Groups)},
-			"dryRun":    req.DryRun != nil && *req.DryRun,
-		},
-	}
-	rq := review["request"].(map[string]any)
-	if r.op == policy.OpDelete {
-		rq["oldObject"] = r.obj
-	} else {
-		rq["object"] = r.obj
-	}
-	if r.old != nil {
-		rq["oldObject"] = r.old
-	}
-	v, err := ast.InterfaceToValue(review)
+// decodeValue reads the object under judgement (and the old object of an
+// UPDATE) straight into the OPA values the rules read, with no map in
+// between; the request's namespace fills in a missing metadata.namespace.
+// It gives the values decode and ast.InterfaceToValue would.
+func (r *request) decodeValue(req admission.Request) error {
+	v, err := policy.ValueFromJSON(r.raw)
 	if err != nil {
-		return nil, fmt.Errorf("converting the request: %w", err)
+		return fmt.Errorf("the %s object does not decode: %w", r.gk, err)
 	}
-	return v, nil
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return fmt.Errorf("the %s object is not a JSON object", r.gk)
+	}
+	if req.Namespace != "" {
+		mdKey, nsKey := ast.InternedTerm("metadata"), ast.InternedTerm("namespace")
+		md, _ := termValue(obj.Get(mdKey)).(ast.Object)
+		if md == nil {
+			md = ast.NewObject()
+			obj.Insert(mdKey, ast.NewTerm(md))
+		}
+		if ns, _ := termValue(md.Get(nsKey)).(ast.String); ns == "" {
+			md.Insert(nsKey, ast.StringTerm(req.Namespace))
+			r.added = true
+		}
+	}
+	if r.op == policy.OpUpdate && len(req.OldObject.Raw) > 0 {
+		// Rules that protect objects compare with the object as it was.
+		old, err := policy.ValueFromJSON(req.OldObject.Raw)
+		if err != nil {
+			return fmt.Errorf("the old %s object does not decode: %w", r.gk, err)
+		}
+		switch old.(type) {
+		case ast.Object:
+			r.oldValue = old
+		case ast.Null: // as good as none
+		default:
+			return fmt.Errorf("the old %s object is not a JSON object", r.gk)
+		}
+	}
+	r.value = obj
+	r.ref = policy.RefOfValue(obj)
+	if r.ref.Name == "" {
+		r.ref.Name = req.Name
+	}
+	return nil
 }
 
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+func termValue(t *ast.Term) ast.Value {
+	if t == nil {
+		return nil
+	}
+	return t.Value
+}
+
+// input is the AdmissionReview the policies see (lib/kube reads the object
+// out of it), so rules can use the operation, the user and the old object.
+func (r *request) input(req admission.Request) ast.Value {
+	str := ast.StringTerm
+	kv := func(k string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.InternedTerm(k), v} }
+	groups := make([]*ast.Term, len(req.UserInfo.Groups))
+	for i, g := range req.UserInfo.Groups {
+		groups[i] = str(g)
+	}
+	fields := []([2]*ast.Term){
+		kv("uid", str(string(req.UID))),
+		kv("kind", ast.ObjectTerm(kv("group", str(req.Kind.Group)), kv("version", str(req.Kind.Version)), kv("kind", str(req.Kind.Kind)))),
+		kv("operation", str(r.op)),
+		kv("namespace", str(req.Namespace)),
+		kv("name", str(req.Name)),
+		kv("userInfo", ast.ObjectTerm(kv("username", str(req.UserInfo.Username)), kv("groups", ast.ArrayTerm(groups...)))),
+		kv("dryRun", ast.InternedTerm(req.DryRun != nil && *req.DryRun)),
+	}
+	switch {
+	case r.op == policy.OpDelete:
+		fields = append(fields, kv("oldObject", ast.NewTerm(r.value)))
+	default:
+		fields = append(fields, kv("object", ast.NewTerm(r.value)))
+		if r.oldValue != nil {
+			fields = append(fields, kv("oldObject", ast.NewTerm(r.oldValue)))
+		}
+	}
+	return ast.NewObject(
+		kv("apiVersion", str("admission.k8s.io/v1")),
+		kv("kind", str("AdmissionReview")),
+		kv("request", ast.ObjectTerm(fields...)),
+	)
+}
+
+// objects decodes the judged objects for redact (only an evaluation
+// failure needs them as maps).
+func (r *request) objects(req admission.Request) []map[string]any {
+	var out []map[string]any
+	for _, raw := range [][]byte{r.raw, req.OldObject.Raw} {
+		var m map[string]any
+		if len(raw) > 0 && json.Unmarshal(raw, &m) == nil && m != nil {
+			out = append(out, m)
+		}
 	}
 	return out
 }
@@ -271,19 +334,15 @@ func (v *Validator) handle(ctx context.Context, engine *policy.Engine, req admis
 	if r.op == policy.OpDelete && len(r.raw) == 0 {
 		return invalid(d, fmt.Errorf("DELETE request for %s has no oldObject", r.gk))
 	}
-	if err := r.decode(req); err != nil {
+	if err := r.decodeValue(req); err != nil {
 		return invalid(d, err)
 	}
 	if v.opts.Namespaces != nil && req.Namespace != "" {
 		v.opts.Namespaces.Ensure(ctx, req.Namespace)
 	}
-	in, err := r.input(req)
+	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, r.input(req))
 	if err != nil {
-		return failed(d, err)
-	}
-	findings, err := engine.EvaluateInput(ctx, r.ref, r.op, in)
-	if err != nil {
-		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
+		return failed(d, redact(deadline(ctx, err), r.objects(req)...))
 	}
 	d.findings = findings
 	var denies, warnings []string
@@ -367,7 +426,7 @@ func (m *Mutator) handle(ctx context.Context, engine *policy.Engine, req admissi
 	m.opts.staleWarning(d) // the log says so; the validating webhook warns
 	out, applied, err := mutate.Object(ctx, engine, r.obj)
 	if err != nil {
-		return failed(d, redact(deadline(ctx, err), r.obj, r.old))
+		return failed(d, redact(deadline(ctx, err), r.objects(req)...))
 	}
 	if len(applied) == 0 {
 		d.verdict = VerdictAllowed

@@ -54,6 +54,31 @@ func RefOf(obj map[string]any) ObjectRef {
 	return ref
 }
 
+// RefOfValue is RefOf for an object already in the OPA value the rules
+// read (the webhook's, see ValueFromJSON).
+func RefOfValue(obj ast.Object) ObjectRef {
+	str := func(o ast.Object, key string) string {
+		if t := o.Get(ast.InternedTerm(key)); t != nil {
+			if s, ok := t.Value.(ast.String); ok {
+				return string(s)
+			}
+		}
+		return ""
+	}
+	ref := ObjectRef{APIVersion: str(obj, "apiVersion"), Kind: str(obj, "kind")}
+	if t := obj.Get(ast.InternedTerm("metadata")); t != nil {
+		if md, ok := t.Value.(ast.Object); ok {
+			ref.Namespace, ref.Name = str(md, "namespace"), str(md, "name")
+			if ref.Name == "" && md.Get(ast.InternedTerm("generateName")) != nil {
+				if gn, ok := md.Get(ast.InternedTerm("generateName")).Value.(ast.String); ok {
+					ref.Name = string(gn) + "*"
+				}
+			}
+		}
+	}
+	return ref
+}
+
 // Finding is the one shape in which every front door reports a rule's verdict.
 type Finding struct {
 	Rule        string `json:"rule"`

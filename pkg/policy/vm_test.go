@@ -16,7 +16,7 @@ import (
 )
 
 // objectsIn decodes every object under the directories.
-func objectsIn(t *testing.T, dirs ...string) []map[string]any {
+func objectsIn(t testing.TB, dirs ...string) []map[string]any {
 	t.Helper()
 	files, _ := manifest.Expand(dirs)
 	var objs []map[string]any
