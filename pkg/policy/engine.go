@@ -95,7 +95,22 @@ type Engine struct {
 	// inventoryKeys are the kinds the bundle reads from the inventory.
 	inventoryKeys map[string]bool
 	topdown       bool
-	catalog       *catalog // what the plans of the queries share
+	// compiler is the compiled bundle. compileMu serialises what writes to
+	// it after New: planning the decisions and preparing a kind's topdown
+	// query (rego.New sets the compiler's evaluation mode).
+	compiler  *ast.Compiler
+	compileMu sync.Mutex
+	plan      decisionPlan
+}
+
+// decisionPlan is the one plan of every decision of the bundle (vm.go),
+// made the first time an object is judged.
+type decisionPlan struct {
+	once sync.Once
+	refs []string // every kind query's decisions, each once
+	prog *program
+	fns  map[string]*vmFunc
+	err  error
 }
 
 type binding struct {
@@ -112,29 +127,60 @@ type opKind struct {
 }
 
 type kindQuery struct {
+	engine   *Engine
 	bindings []binding
-	query    rego.PreparedEvalQuery
-	// The query planned by OPA for the engine's evaluator (vm.go), on first
-	// use: a CLI run plans only the kinds it meets. Without a plan (with
-	// Options.Topdown, or a plan OPA cannot make of a user's policy) the
-	// query is evaluated by topdown, with the same verdicts.
-	src      string
-	compiler *ast.Compiler
-	catalog  *catalog
+	refs     []string // each binding's decision: data.<package>.deny, ...
+	src      string   // the query topdown evaluates: each binding := its decision
+	// The functions of the engine's plan that compute the decisions, nil
+	// when topdown evaluates the query (with Options.Topdown, or a bundle
+	// OPA cannot plan): the same verdicts either way.
 	planOnce sync.Once
-	prog     *program
-	planErr  error
+	fns      []*vmFunc
+	// The topdown query, prepared when first needed.
+	tdOnce sync.Once
+	td     rego.PreparedEvalQuery
+	tdErr  error
 }
 
-// program is the query's plan, nil when topdown evaluates it.
-func (kq *kindQuery) program(ctx context.Context) *program {
-	if kq.compiler == nil {
-		return nil
+// program is the engine's plan and the functions of the query's decisions,
+// or nil when topdown evaluates the query.
+func (kq *kindQuery) program(ctx context.Context) (*program, []*vmFunc) {
+	e := kq.engine
+	if e.topdown {
+		return nil, nil
 	}
 	kq.planOnce.Do(func() {
-		kq.prog, kq.planErr = planQuery(context.WithoutCancel(ctx), kq.compiler, kq.src, kq.catalog)
+		p := &e.plan
+		p.once.Do(func() {
+			e.compileMu.Lock()
+			defer e.compileMu.Unlock()
+			p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), e.compiler, p.refs)
+		})
+		if p.err != nil {
+			return
+		}
+		fns := make([]*vmFunc, len(kq.refs))
+		for i, r := range kq.refs {
+			fns[i] = p.fns[r]
+		}
+		kq.fns = fns
 	})
-	return kq.prog
+	if kq.fns == nil {
+		return nil, nil
+	}
+	return e.plan.prog, kq.fns
+}
+
+// topdownQuery is the query prepared for OPA's topdown.
+func (kq *kindQuery) topdownQuery(ctx context.Context) (rego.PreparedEvalQuery, error) {
+	kq.tdOnce.Do(func() {
+		e := kq.engine
+		e.compileMu.Lock()
+		defer e.compileMu.Unlock()
+		kq.td, kq.tdErr = rego.New(rego.Query(kq.src), rego.Compiler(e.compiler), rego.Store(e.store)).
+			PrepareForEval(context.WithoutCancel(ctx))
+	})
+	return kq.td, kq.tdErr
 }
 
 // New loads, compiles and prepares the bundle.
@@ -201,7 +247,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		excluded:    map[string]bool{},
 		clock:       opts.Now,
 		topdown:     opts.Topdown,
-		catalog:     newCatalog(),
+		compiler:    compiler,
 	}
 	e.nonExemptable = map[string]bool{}
 	for _, id := range cfg.NonExemptable {
@@ -588,11 +634,16 @@ func (e *Engine) prepare(ctx context.Context, c *ast.Compiler) error {
 // prepareKind prepares one query that reads the decisions (or, with mutate,
 // the mutations) of the given rules, each bound to its own variable.
 func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind, rules []*Rule, mutate bool) (*kindQuery, error) {
-	kq := &kindQuery{}
+	kq := &kindQuery{engine: e}
 	var body []string
 	add := func(name string, r *Rule, action Action, decision string) {
+		ref := r.Package + "." + decision
 		kq.bindings = append(kq.bindings, binding{name: name, rule: r, action: action})
-		body = append(body, fmt.Sprintf("%s := %s.%s", name, r.Package, decision))
+		kq.refs = append(kq.refs, ref)
+		body = append(body, fmt.Sprintf("%s := %s", name, ref))
+		if !slices.Contains(e.plan.refs, ref) {
+			e.plan.refs = append(e.plan.refs, ref)
+		}
 	}
 	for i, r := range rules {
 		switch {
@@ -607,18 +658,16 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 			}
 		}
 	}
-	query := strings.Join(body, "; ")
-	pq, err := rego.New(
-		rego.Query(query),
-		rego.Compiler(c),
-		rego.Store(e.store),
-	).PrepareForEval(ctx)
+	kq.src = strings.Join(body, "; ")
+	// The query is compiled now, so that a bundle whose decisions do not
+	// compile fails at load, not at its first object; planning and topdown
+	// wait until an object needs them.
+	parsed, err := ast.ParseBody(kq.src)
+	if err == nil {
+		_, err = c.QueryCompiler().Compile(parsed)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
-	}
-	kq.query = pq
-	if !e.topdown {
-		kq.src, kq.compiler, kq.catalog = query, c, e.catalog
 	}
 	return kq, nil
 }

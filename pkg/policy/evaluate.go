@@ -272,9 +272,13 @@ func plainNumbers(v any) any {
 // decide evaluates a kind's query on the input: its bindings (each package's
 // deny, warn or mutate) as Go values, nil when the query is undefined.
 func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (map[string]any, error) {
-	prog := kq.program(ctx)
+	prog, fns := kq.program(ctx)
 	if prog == nil {
-		rs, err := kq.query.Eval(ctx, rego.EvalParsedInput(input))
+		q, err := kq.topdownQuery(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil || len(rs) == 0 {
 			return nil, err
 		}
@@ -295,29 +299,27 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (ma
 	if !ok {
 		return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
 	}
-	rs, err := prog.run(ctx, input, dv)
-	if err != nil || len(rs) == 0 {
+	values, err := prog.run(ctx, input, dv, fns)
+	if err != nil {
 		return nil, err
 	}
-	obj, ok := rs[0].Value.(ast.Object)
-	if !ok {
-		return nil, fmt.Errorf("the decision query returned %v", rs[0])
-	}
-	bindings := make(map[string]any, obj.Len())
-	var convErr error
-	obj.Foreach(func(k, v *ast.Term) {
-		key, _ := k.Value.(ast.String)
+	bindings := make(map[string]any, len(values))
+	for i, v := range values {
+		if v == nil {
+			return nil, nil // undefined, as the query would be
+		}
+		name := kq.bindings[i].name
 		if set, ok := v.Value.(ast.Set); ok && set.Len() == 0 {
-			bindings[string(key)] = []any{} // most packages find nothing
-			return
+			bindings[name] = []any{} // most packages find nothing
+			continue
 		}
 		x, err := ast.JSON(v.Value)
 		if err != nil {
-			convErr = err
+			return nil, err
 		}
-		bindings[string(key)] = x
-	})
-	return bindings, convErr
+		bindings[name] = x
+	}
+	return bindings, nil
 }
 
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {

@@ -14,13 +14,11 @@ package policy
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -60,58 +58,55 @@ func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Valu
 	return nil, errors.New("the IR target is evaluated by the meshguard engine, not by rego")
 }
 
-// planQuery has OPA plan the query over the compiled modules. One engine
-// plans one query at a time: preparing a query writes to the shared
-// compiler (rego.New sets its evaluation mode), and the catalog is shared.
-func planQuery(ctx context.Context, c *ast.Compiler, query string, cat *catalog) (*program, error) {
+// planDecisions has OPA plan one query that reads every decision the engine
+// judges with (refs: "data.<package>.deny", ".warn", ".mutate"), and
+// returns the program and, by ref, the function that computes each
+// decision. A kind's query is then those functions called on the input and
+// data: the bundle is planned once, and its library functions exist once.
+// The caller holds the engine's compiler lock (rego.New sets the shared
+// compiler's evaluation mode).
+func planDecisions(ctx context.Context, c *ast.Compiler, refs []string) (*program, map[string]*vmFunc, error) {
 	registerIR.Do(func() { rego.RegisterPlugin(irTarget, planCapture{}) })
-	cat.mu.Lock()
-	defer cat.mu.Unlock()
+	body := make([]string, len(refs))
+	for i, r := range refs {
+		body[i] = fmt.Sprintf("x%d := %s", i, r)
+	}
 	var p *ir.Policy
-	_, err := rego.New(rego.Query(query), rego.Compiler(c), rego.Target(irTarget)).
+	_, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Target(irTarget)).
 		PrepareForEval(context.WithValue(ctx, planKey{}, &p))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p == nil {
-		return nil, errors.New("the planner returned no plan")
+		return nil, nil, errors.New("the planner returned no plan")
 	}
-	return cat.program(p)
+	prog, err := newProgram(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	fns := make(map[string]*vmFunc, len(refs))
+	for _, r := range refs {
+		// The planner names a rule's function g0.<its ref>, with (input,
+		// data) as parameters.
+		fn := prog.byName["g0."+r]
+		if fn == nil || len(fn.params) != 2 {
+			return nil, nil, fmt.Errorf("the plan has no function for %s", r)
+		}
+		fns[r] = fn
+	}
+	return prog, fns, nil
 }
 
-// catalog holds what the plans of one engine share: every plan of a query
-// repeats the library functions it calls, each with its own string table.
-// The catalog renumbers strings and files into one table and keeps each
-// distinct function once, so the plans of fifty kinds cost about what one
-// does.
-type catalog struct {
-	mu        sync.Mutex // held while a query is planned and added
-	strIndex  map[string]int
-	strings   []ast.Value
-	terms     []*ast.Term
-	files     []string
-	fileIndex map[string]int
-	funcs     map[string]*vmFunc // by fingerprint
-	nfuncs    int
-}
-
-func newCatalog() *catalog {
-	return &catalog{strIndex: map[string]int{}, fileIndex: map[string]int{}, funcs: map[string]*vmFunc{}}
-}
-
-// program is a plan made ready to run: its functions by name and by data
-// path, and a view of the catalog's tables as they were when it was made
-// (the tables only grow, so the view stays valid).
+// program is the plan made ready to run: its functions by name and by data
+// path, its tables, and the built-ins it calls.
 type program struct {
-	planSize   int
-	planBlocks []*ir.Block // plan.Blocks with constants folded
-	nfuncs     int         // memo slots: the catalog's functions so far
-	byName     map[string]*vmFunc
-	byPath     map[string]*vmFunc
-	strings    []ast.Value
-	terms      []*ast.Term
-	files      []string
-	builtins   map[string]topdown.BuiltinFunc
+	nfuncs   int // memo slots
+	byName   map[string]*vmFunc
+	byPath   map[string]*vmFunc
+	strings  []ast.Value
+	terms    []*ast.Term
+	files    []string
+	builtins map[string]topdown.BuiltinFunc
 	// relations are the built-ins with many outputs (walk): the plan scans
 	// the array of all of them.
 	relations map[string]bool
@@ -120,87 +115,48 @@ type program struct {
 
 type vmFunc struct {
 	path   []string
-	index  int // memo slot, in the catalog
+	index  int // memo slot
 	size   int // locals
 	memo   bool
 	params []ir.Local
-	blocks []*ir.Block // the function's blocks with constants folded
+	blocks []*ir.Block
 }
 
-// program renumbers the plan into the catalog's tables and makes it ready.
-// The caller holds c.mu.
-func (c *catalog) program(p *ir.Policy) (*program, error) {
-	if p.Plans == nil || len(p.Plans.Plans) != 1 {
-		return nil, errors.New("want a plan with one entry point")
-	}
-	strs := make([]int, len(p.Static.Strings))
-	for i, sc := range p.Static.Strings {
-		j, ok := c.strIndex[sc.Value]
-		if !ok {
-			j = len(c.strings)
-			c.strIndex[sc.Value] = j
-			t := ast.StringTerm(sc.Value)
-			c.strings, c.terms = append(c.strings, t.Value), append(c.terms, t)
-		}
-		strs[i] = j
-	}
-	files := make([]int, len(p.Static.Files))
-	for i, f := range p.Static.Files {
-		j, ok := c.fileIndex[f.Value]
-		if !ok {
-			j = len(c.files)
-			c.fileIndex[f.Value] = j
-			c.files = append(c.files, f.Value)
-		}
-		files[i] = j
-	}
-	plan := p.Plans.Plans[0]
+func newProgram(p *ir.Policy) (*program, error) {
 	prog := &program{
 		byName:    map[string]*vmFunc{},
 		byPath:    map[string]*vmFunc{},
 		builtins:  map[string]topdown.BuiltinFunc{},
 		relations: map[string]bool{},
 	}
-	for _, b := range plan.Blocks {
-		renumber(b, strs, files)
+	for _, sc := range p.Static.Strings {
+		t := ast.StringTerm(sc.Value)
+		prog.strings, prog.terms = append(prog.strings, t.Value), append(prog.terms, t)
 	}
-	var fresh []*vmFunc
+	for _, f := range p.Static.Files {
+		prog.files = append(prog.files, f.Value)
+	}
+	var funcs []*vmFunc
 	if p.Funcs != nil {
-		for _, fn := range p.Funcs.Funcs {
-			for _, b := range fn.Blocks {
-				renumber(b, strs, files)
+		for i, fn := range p.Funcs.Funcs {
+			f := &vmFunc{path: fn.Path, index: i, memo: len(fn.Params) == 2, params: fn.Params, blocks: fn.Blocks}
+			f.size = int(fn.Return) + 1
+			for _, l := range fn.Params {
+				f.size = max(f.size, int(l)+1)
 			}
-			key := fingerprint(fn)
-			f := c.funcs[key]
-			if f == nil {
-				f = &vmFunc{path: fn.Path, index: c.nfuncs, memo: len(fn.Params) == 2, params: fn.Params}
-				c.nfuncs++
-				f.size = int(fn.Return) + 1
-				for _, l := range fn.Params {
-					f.size = max(f.size, int(l)+1)
-				}
-				for _, b := range fn.Blocks {
-					f.size = max(f.size, maxLocal(b)+1)
-				}
-				f.blocks = fn.Blocks
-				c.funcs[key] = f
-				fresh = append(fresh, f)
+			for _, b := range fn.Blocks {
+				f.size = max(f.size, maxLocal(b)+1)
 			}
 			prog.byName[fn.Name] = f
 			if len(fn.Path) > 0 {
 				prog.byPath[strings.Join(fn.Path, "\x00")] = f
 			}
+			funcs = append(funcs, f)
 		}
 	}
-	prog.strings, prog.terms, prog.files = c.strings, c.terms, c.files
-	for _, f := range fresh {
+	prog.nfuncs = len(funcs)
+	for _, f := range funcs {
 		f.blocks = foldBlocks(prog, f.blocks)
-	}
-	prog.planBlocks = foldBlocks(prog, plan.Blocks)
-	prog.nfuncs = c.nfuncs
-	prog.planSize = int(ir.Unused)
-	for _, b := range plan.Blocks {
-		prog.planSize = max(prog.planSize, maxLocal(b)+1)
 	}
 	var missing []string
 	for _, b := range p.Static.BuiltinFuncs {
@@ -218,125 +174,6 @@ func (c *catalog) program(p *ir.Policy) (*program, error) {
 		return nil, fmt.Errorf("the plan calls built-in functions topdown does not have: %s", strings.Join(missing, ", "))
 	}
 	return prog, nil
-}
-
-// renumber points a block's string and file indexes into the catalog.
-func renumber(b *ir.Block, strs, files []int) {
-	op := func(o *ir.Operand) {
-		if i, ok := o.Value.(ir.StringIndex); ok {
-			o.Value = ir.StringIndex(strs[i])
-		}
-	}
-	for _, st := range b.Stmts {
-		if loc := st.GetLocation(); loc.File >= 0 && loc.File < len(files) {
-			loc.File = files[loc.File]
-		}
-		switch s := st.(type) {
-		case *ir.CallStmt:
-			for i := range s.Args {
-				op(&s.Args[i])
-			}
-		case *ir.CallDynamicStmt:
-			for i := range s.Path {
-				op(&s.Path[i])
-			}
-		case *ir.DotStmt:
-			op(&s.Source)
-			op(&s.Key)
-		case *ir.LenStmt:
-			op(&s.Source)
-		case *ir.AssignVarStmt:
-			op(&s.Source)
-		case *ir.AssignVarOnceStmt:
-			op(&s.Source)
-		case *ir.MakeNumberRefStmt:
-			s.Index = strs[s.Index]
-		case *ir.EqualStmt:
-			op(&s.A)
-			op(&s.B)
-		case *ir.NotEqualStmt:
-			op(&s.A)
-			op(&s.B)
-		case *ir.IsArrayStmt:
-			op(&s.Source)
-		case *ir.IsObjectStmt:
-			op(&s.Source)
-		case *ir.IsSetStmt:
-			op(&s.Source)
-		case *ir.ArrayAppendStmt:
-			op(&s.Value)
-		case *ir.ObjectInsertStmt:
-			op(&s.Key)
-			op(&s.Value)
-		case *ir.ObjectInsertOnceStmt:
-			op(&s.Key)
-			op(&s.Value)
-		case *ir.SetAddStmt:
-			op(&s.Value)
-		case *ir.WithStmt:
-			op(&s.Value)
-			for i, p := range s.Path {
-				s.Path[i] = strs[p]
-			}
-			renumber(s.Block, strs, files)
-		case *ir.BlockStmt:
-			for _, nb := range s.Blocks {
-				renumber(nb, strs, files)
-			}
-		case *ir.ScanStmt:
-			renumber(s.Block, strs, files)
-		case *ir.NotStmt:
-			renumber(s.Block, strs, files)
-		}
-	}
-}
-
-// fingerprint identifies a function by its name and every statement, with
-// the statements' types (two plans of one compiled bundle give a library
-// function the same body; a different body is a different function).
-func fingerprint(fn *ir.Func) string {
-	buf := make([]byte, 0, 4096)
-	var walk func(v reflect.Value)
-	walk = func(v reflect.Value) {
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() {
-				buf = append(buf, '0')
-				return
-			}
-			if v.Kind() == reflect.Interface {
-				buf = append(buf, v.Elem().Type().String()...)
-			}
-			walk(v.Elem())
-		case reflect.Slice:
-			buf = append(buf, '[')
-			buf = strconv.AppendInt(buf, int64(v.Len()), 10)
-			for i := 0; i < v.Len(); i++ {
-				walk(v.Index(i))
-			}
-		case reflect.Struct:
-			buf = append(buf, '{')
-			for i := 0; i < v.NumField(); i++ {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i))
-				}
-			}
-			buf = append(buf, '}')
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			buf = strconv.AppendInt(append(buf, ','), v.Int(), 10)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			buf = strconv.AppendUint(append(buf, ','), v.Uint(), 10)
-		case reflect.Bool:
-			buf = strconv.AppendBool(append(buf, ','), v.Bool())
-		case reflect.String:
-			buf = strconv.AppendQuote(append(buf, ','), v.String())
-		default:
-			buf = append(buf, v.Kind().String()...)
-		}
-	}
-	walk(reflect.ValueOf(fn))
-	sum := sha256.Sum256(buf)
-	return fn.Name + "\x00" + string(sum[:])
 }
 
 // maxLocal is the highest local a block names (read off the statements'
@@ -403,7 +240,6 @@ type vmState struct {
 	bctx    topdown.BuiltinContext
 	cache   builtins.Cache
 	memo    []*ast.Term
-	results []*ast.Term
 	err     error
 	ret     *ast.Term // the value a function returned
 	fn      *vmFunc   // the function running
@@ -418,9 +254,9 @@ type vmState struct {
 	relation bool
 }
 
-// run evaluates the plan on input and data and returns the values the plan
-// added to its result set.
-func (p *program) run(ctx context.Context, input, data ast.Value) ([]*ast.Term, error) {
+// run calls the decision functions on input and data and returns their
+// values, one for each (nil where a decision is undefined).
+func (p *program) run(ctx context.Context, input, data ast.Value, fns []*vmFunc) ([]*ast.Term, error) {
 	s, _ := p.states.Get().(*vmState)
 	if s == nil {
 		s = &vmState{prog: p, memo: make([]*ast.Term, p.nfuncs), cache: builtins.Cache{}}
@@ -436,18 +272,20 @@ func (p *program) run(ctx context.Context, input, data ast.Value) ([]*ast.Term, 
 		defer stop()
 		s.bctx.Cancel = s.cancel
 	}
-	l := s.alloc(p.planSize)
-	l[ir.Input] = ast.NewTerm(input)
-	l[ir.Data] = ast.NewTerm(data)
-	for _, b := range p.planBlocks {
-		if r := s.exec(l, b.Stmts); r == brReturn || s.err != nil {
-			break
+	in, dt := ast.NewTerm(input), ast.NewTerm(data)
+	out := make([]*ast.Term, len(fns))
+	for i, fn := range fns {
+		v, callee := s.enter(fn)
+		if callee != nil {
+			callee[fn.params[0]], callee[fn.params[1]] = in, dt
+			v = s.run(fn, callee)
 		}
+		if s.err != nil {
+			return nil, s.err
+		}
+		out[i] = v
 	}
-	if s.err != nil {
-		return nil, s.err
-	}
-	return slices.Clone(s.results), nil
+	return out, nil
 }
 
 // alloc returns n cleared locals from the state's slab.
@@ -468,7 +306,6 @@ func (s *vmState) release() {
 	s.top = 0
 	clear(s.memo)
 	clear(s.cache)
-	s.results = s.results[:0]
 	s.err, s.ret, s.out, s.all, s.cancel, s.fn = nil, nil, nil, nil, nil, nil
 	s.bctx = topdown.BuiltinContext{}
 	s.prog.states.Put(s)
@@ -700,8 +537,6 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 			if r := s.with(l, st); r != brNone {
 				return r
 			}
-		case *ir.ResultSetAddStmt:
-			s.results = append(s.results, l[st.Value])
 		case *ir.NopStmt:
 		default:
 			s.err = fmt.Errorf("unsupported IR statement %T", stmt)

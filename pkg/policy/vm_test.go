@@ -125,9 +125,10 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// TestVMConcurrentFirstUse: goroutines that meet every kind at once (each
-// kind planned on first use into the shared catalog, states pooled, frozen
-// constants copied where changed) get topdown's findings. Run with -race.
+// TestVMConcurrentFirstUse: goroutines that meet every kind at once (the
+// bundle planned on first use, each kind's functions resolved on its first
+// object, states pooled, frozen constants copied where changed) get
+// topdown's findings. Run with -race.
 func TestVMConcurrentFirstUse(t *testing.T) {
 	t.Setenv(policy.EvaluatorEnv, "")
 	ctx := t.Context()
