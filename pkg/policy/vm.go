@@ -236,14 +236,14 @@ func (s *vmState) conflict(loc ir.Location, old, v *ast.Term) error {
 
 // vmState is one evaluation's state; states are pooled per program.
 type vmState struct {
-	prog    *program
-	bctx    topdown.BuiltinContext
-	cache   builtins.Cache
-	memo    []*ast.Term
-	err     error
-	ret     *ast.Term // the value a function returned
-	fn      *vmFunc   // the function running
-	cancel  topdown.Cancel
+	prog   *program
+	bctx   topdown.BuiltinContext
+	cache  builtins.Cache
+	memo   []*ast.Term
+	err    error
+	ret    *ast.Term // the value a function returned
+	fn     *vmFunc   // the function running
+	cancel topdown.Cancel
 	// slab holds the locals of the frames, top is its first free slot.
 	slab []*ast.Term
 	top  int
