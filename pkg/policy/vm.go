@@ -155,9 +155,6 @@ func newProgram(p *ir.Policy) (*program, error) {
 		}
 	}
 	prog.nfuncs = len(funcs)
-	for _, f := range funcs {
-		f.blocks = foldBlocks(prog, f.blocks)
-	}
 	var missing []string
 	for _, b := range p.Static.BuiltinFuncs {
 		fn := topdown.GetBuiltin(b.Name)
@@ -172,6 +169,9 @@ func newProgram(p *ir.Policy) (*program, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("the plan calls built-in functions topdown does not have: %s", strings.Join(missing, ", "))
+	}
+	for _, f := range funcs {
+		f.blocks = foldBlocks(prog, f.blocks)
 	}
 	return prog, nil
 }
@@ -362,7 +362,7 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 				return 0
 			}
 			l[st.Target] = v
-		case *ir.CallStmt:
+		case *callStmt:
 			v := s.call(l, st)
 			if s.err != nil {
 				return brReturn
@@ -370,7 +370,7 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 			if v == nil {
 				return 0
 			}
-			l[st.Result] = v
+			l[st.result] = v
 		case *ir.AssignVarStmt:
 			l[st.Target] = s.read(l, st.Source)
 		case *ir.EqualStmt:
@@ -649,28 +649,27 @@ func upsert(doc ast.Value, path []*ast.Term, v *ast.Term) ast.Value {
 	return obj
 }
 
-func (s *vmState) call(l []*ast.Term, st *ir.CallStmt) *ast.Term {
-	if fn := s.prog.byName[st.Func]; fn != nil {
+func (s *vmState) call(l []*ast.Term, st *callStmt) *ast.Term {
+	if fn := st.fn; fn != nil {
 		v, callee := s.enter(fn)
 		if callee == nil {
 			return v
 		}
-		for i, op := range st.Args {
+		for i, op := range st.args {
 			callee[fn.params[i]] = s.read(l, op)
 		}
 		return s.run(fn, callee)
 	}
-	bi := s.prog.builtins[st.Func]
-	if bi == nil {
-		s.err = fmt.Errorf("unknown function %s", st.Func)
+	if st.builtin == nil {
+		s.err = fmt.Errorf("unknown function %s", st.name)
 		return nil
 	}
-	operands := s.alloc(len(st.Args))
-	for i, op := range st.Args {
+	operands := s.alloc(len(st.args))
+	for i, op := range st.args {
 		operands[i] = s.read(l, op)
 	}
-	s.out, s.all, s.relation = nil, s.all[:0], s.prog.relations[st.Func]
-	if err := bi(s.bctx, operands, s.iter); err != nil {
+	s.out, s.all, s.relation = nil, s.all[:0], st.relation
+	if err := st.builtin(s.bctx, operands, s.iter); err != nil {
 		var halt topdown.Halt
 		if errors.As(err, &halt) {
 			s.err = err
@@ -681,6 +680,18 @@ func (s *vmState) call(l []*ast.Term, st *ir.CallStmt) *ast.Term {
 		return ast.NewTerm(ast.NewArray(slices.Clone(s.all)...))
 	}
 	return s.out
+}
+
+// callStmt is a CallStmt with its function or built-in found when the plan
+// is loaded.
+type callStmt struct {
+	ir.Location
+	name     string
+	fn       *vmFunc
+	builtin  topdown.BuiltinFunc
+	relation bool
+	args     []ir.Operand
+	result   ir.Local
 }
 
 // enter is a call's memoized value (a rule without arguments already
@@ -916,9 +927,13 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 	return &ir.Block{Stmts: out}
 }
 
-// foldNested folds the blocks inside a statement.
+// foldNested folds the blocks inside a statement, and finds what a call
+// calls.
 func foldNested(p *program, st ir.Stmt) ir.Stmt {
 	switch s := st.(type) {
+	case *ir.CallStmt:
+		return &callStmt{Location: s.Location, name: s.Func, fn: p.byName[s.Func], builtin: p.builtins[s.Func],
+			relation: p.relations[s.Func], args: s.Args, result: s.Result}
 	case *ir.BlockStmt:
 		c := *s
 		c.Blocks = make([]*ir.Block, len(s.Blocks))
