@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,4 +149,18 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode())
 	assert.True(t, strings.Contains(logs.String(), "stopping: unready, serving for the shutdown delay before draining"), "the webhook logged its shutdown delay")
+}
+
+// TestLinksNoRenderers: the webhook does not link Helm or kustomize (only
+// the CLI renders charts and overlays). Their code would be mapped into
+// every webhook process: about 20 MiB more resident memory under load.
+func TestLinksNoRenderers(t *testing.T) {
+	bi, ok := debug.ReadBuildInfo()
+	require.True(t, ok, "no build info")
+	for _, m := range bi.Deps {
+		for _, banned := range []string{"helm.sh/helm/v3", "sigs.k8s.io/kustomize/api", "sigs.k8s.io/kustomize/kyaml"} {
+			assert.NotEqual(t, banned, m.Path, "the webhook links %s", banned)
+		}
+	}
+	assert.NotEmpty(t, bi.Deps)
 }

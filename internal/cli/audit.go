@@ -110,9 +110,11 @@ func runAudit(ctx context.Context, s Streams, o *auditOptions, paths []string) e
 	opts := audit.Options{Namespaces: o.namespaces, PageSize: o.pageSize}
 	var r *report.Report
 	if len(paths) > 0 {
-		if r, err = audit.Files(ctx, e, paths, check.Options{Stdin: s.In}, opts); err != nil {
+		checked, err := check.Run(ctx, e, paths, check.Options{Stdin: s.In})
+		if err != nil {
 			return err
 		}
+		r = audit.Files(checked, e, strings.Join(paths, " "), opts)
 	} else {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		if o.kubeconfig != "" {

@@ -24,7 +24,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/meshguard/meshguard/pkg/check"
 	"github.com/meshguard/meshguard/pkg/inventory"
 	"github.com/meshguard/meshguard/pkg/policy"
 	"github.com/meshguard/meshguard/pkg/report"
@@ -67,22 +66,21 @@ func finish(r *report.Report, e *policy.Engine, source string, now time.Time, no
 	r.ComputeTotals(e.Rules())
 }
 
-// Files audits manifests (files, directories, "-"), like check, and keeps
-// only the objects with findings.
-func Files(ctx context.Context, e *policy.Engine, paths []string, copts check.Options, o Options) (*report.Report, error) {
+// Files turns the report of `check` on manifests (files, directories, "-")
+// into an audit of them: only the objects with findings are kept, and
+// source names what was audited. The caller runs check (pkg/check), so this
+// package, which the webhook links for its periodic audit, does not link
+// the Helm and kustomize renderers.
+func Files(r *report.Report, e *policy.Engine, source string, o Options) *report.Report {
 	o.defaults()
-	r, err := check.Run(ctx, e, paths, copts)
-	if err != nil {
-		return nil, err
-	}
 	if len(o.Namespaces) > 0 {
 		r.Results = slices.DeleteFunc(r.Results, func(res report.Result) bool {
 			return !slices.Contains(o.Namespaces, res.Object.Namespace)
 		})
 		r.Tally()
 	}
-	finish(r, e, strings.Join(paths, " "), o.Now(), nil)
-	return r, nil
+	finish(r, e, source, o.Now(), nil)
+	return r
 }
 
 // resource is a served kind to list.
