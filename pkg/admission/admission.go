@@ -219,14 +219,13 @@ func (r *request) decodeValue(req admission.Request) error {
 		return fmt.Errorf("the %s object is not a JSON object", r.gk)
 	}
 	if req.Namespace != "" {
-		mdKey, nsKey := ast.InternedTerm("metadata"), ast.InternedTerm("namespace")
-		md, _ := termValue(obj.Get(mdKey)).(ast.Object)
+		md, _ := termValue(obj.Get(keyMetadata)).(ast.Object)
 		if md == nil {
 			md = ast.NewObject()
-			obj.Insert(mdKey, ast.NewTerm(md))
+			obj.Insert(keyMetadata, ast.NewTerm(md))
 		}
-		if ns, _ := termValue(md.Get(nsKey)).(ast.String); ns == "" {
-			md.Insert(nsKey, ast.StringTerm(req.Namespace))
+		if ns, _ := termValue(md.Get(keyNamespace)).(ast.String); ns == "" {
+			md.Insert(keyNamespace, ast.StringTerm(req.Namespace))
 			r.added = true
 		}
 	}
@@ -259,37 +258,57 @@ func termValue(t *ast.Term) ast.Value {
 	return t.Value
 }
 
+// The keys and constants of the review input, made once: strings are
+// immutable, so every input shares them.
+var (
+	keyAPIVersion, keyKind, keyRequest = ast.StringTerm("apiVersion"), ast.StringTerm("kind"), ast.StringTerm("request")
+	keyUID, keyOperation, keyNamespace = ast.StringTerm("uid"), ast.StringTerm("operation"), ast.StringTerm("namespace")
+	keyName, keyUserInfo, keyDryRun    = ast.StringTerm("name"), ast.StringTerm("userInfo"), ast.StringTerm("dryRun")
+	keyGroup, keyVersion, keyUsername  = ast.StringTerm("group"), ast.StringTerm("version"), ast.StringTerm("username")
+	keyGroups, keyObject, keyOldObject = ast.StringTerm("groups"), ast.StringTerm("object"), ast.StringTerm("oldObject")
+	keyMetadata                        = ast.StringTerm("metadata")
+	reviewAPIVersion, reviewKind       = ast.StringTerm("admission.k8s.io/v1"), ast.StringTerm("AdmissionReview")
+	operationTerms                     = map[string]*ast.Term{
+		policy.OpCreate: ast.StringTerm(policy.OpCreate), policy.OpUpdate: ast.StringTerm(policy.OpUpdate),
+		policy.OpDelete: ast.StringTerm(policy.OpDelete), string(admissionv1.Connect): ast.StringTerm(string(admissionv1.Connect)),
+	}
+)
+
 // input is the AdmissionReview the policies see (lib/kube reads the object
 // out of it), so rules can use the operation, the user and the old object.
 func (r *request) input(req admission.Request) ast.Value {
 	str := ast.StringTerm
-	kv := func(k string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.InternedTerm(k), v} }
 	groups := make([]*ast.Term, len(req.UserInfo.Groups))
 	for i, g := range req.UserInfo.Groups {
 		groups[i] = str(g)
 	}
-	fields := []([2]*ast.Term){
-		kv("uid", str(string(req.UID))),
-		kv("kind", ast.ObjectTerm(kv("group", str(req.Kind.Group)), kv("version", str(req.Kind.Version)), kv("kind", str(req.Kind.Kind)))),
-		kv("operation", str(r.op)),
-		kv("namespace", str(req.Namespace)),
-		kv("name", str(req.Name)),
-		kv("userInfo", ast.ObjectTerm(kv("username", str(req.UserInfo.Username)), kv("groups", ast.ArrayTerm(groups...)))),
-		kv("dryRun", ast.InternedTerm(req.DryRun != nil && *req.DryRun)),
+	op := operationTerms[r.op]
+	if op == nil {
+		op = str(r.op)
 	}
+	fields := make([][2]*ast.Term, 0, 9)
+	fields = append(fields,
+		[2]*ast.Term{keyUID, str(string(req.UID))},
+		[2]*ast.Term{keyKind, ast.ObjectTerm([2]*ast.Term{keyGroup, str(req.Kind.Group)}, [2]*ast.Term{keyVersion, str(req.Kind.Version)}, [2]*ast.Term{keyKind, str(req.Kind.Kind)})},
+		[2]*ast.Term{keyOperation, op},
+		[2]*ast.Term{keyNamespace, str(req.Namespace)},
+		[2]*ast.Term{keyName, str(req.Name)},
+		[2]*ast.Term{keyUserInfo, ast.ObjectTerm([2]*ast.Term{keyUsername, str(req.UserInfo.Username)}, [2]*ast.Term{keyGroups, ast.ArrayTerm(groups...)})},
+		[2]*ast.Term{keyDryRun, ast.InternedTerm(req.DryRun != nil && *req.DryRun)},
+	)
 	switch {
 	case r.op == policy.OpDelete:
-		fields = append(fields, kv("oldObject", ast.NewTerm(r.value)))
+		fields = append(fields, [2]*ast.Term{keyOldObject, ast.NewTerm(r.value)})
 	default:
-		fields = append(fields, kv("object", ast.NewTerm(r.value)))
+		fields = append(fields, [2]*ast.Term{keyObject, ast.NewTerm(r.value)})
 		if r.oldValue != nil {
-			fields = append(fields, kv("oldObject", ast.NewTerm(r.oldValue)))
+			fields = append(fields, [2]*ast.Term{keyOldObject, ast.NewTerm(r.oldValue)})
 		}
 	}
 	return ast.NewObject(
-		kv("apiVersion", str("admission.k8s.io/v1")),
-		kv("kind", str("AdmissionReview")),
-		kv("request", ast.ObjectTerm(fields...)),
+		[2]*ast.Term{keyAPIVersion, reviewAPIVersion},
+		[2]*ast.Term{keyKind, reviewKind},
+		[2]*ast.Term{keyRequest, ast.ObjectTerm(fields...)},
 	)
 }
 

@@ -54,24 +54,32 @@ func RefOf(obj map[string]any) ObjectRef {
 	return ref
 }
 
+// The keys RefOfValue reads, made once.
+var refKeys = struct{ apiVersion, kind, metadata, namespace, name, generateName *ast.Term }{
+	ast.StringTerm("apiVersion"), ast.StringTerm("kind"), ast.StringTerm("metadata"),
+	ast.StringTerm("namespace"), ast.StringTerm("name"), ast.StringTerm("generateName"),
+}
+
 // RefOfValue is RefOf for an object already in the OPA value the rules
 // read (the webhook's, see ValueFromJSON).
 func RefOfValue(obj ast.Object) ObjectRef {
-	str := func(o ast.Object, key string) string {
-		if t := o.Get(ast.InternedTerm(key)); t != nil {
+	str := func(o ast.Object, key *ast.Term) string {
+		if t := o.Get(key); t != nil {
 			if s, ok := t.Value.(ast.String); ok {
 				return string(s)
 			}
 		}
 		return ""
 	}
-	ref := ObjectRef{APIVersion: str(obj, "apiVersion"), Kind: str(obj, "kind")}
-	if t := obj.Get(ast.InternedTerm("metadata")); t != nil {
+	ref := ObjectRef{APIVersion: str(obj, refKeys.apiVersion), Kind: str(obj, refKeys.kind)}
+	if t := obj.Get(refKeys.metadata); t != nil {
 		if md, ok := t.Value.(ast.Object); ok {
-			ref.Namespace, ref.Name = str(md, "namespace"), str(md, "name")
-			if ref.Name == "" && md.Get(ast.InternedTerm("generateName")) != nil {
-				if gn, ok := md.Get(ast.InternedTerm("generateName")).Value.(ast.String); ok {
-					ref.Name = string(gn) + "*"
+			ref.Namespace, ref.Name = str(md, refKeys.namespace), str(md, refKeys.name)
+			if ref.Name == "" {
+				if gn := md.Get(refKeys.generateName); gn != nil {
+					if s, ok := gn.Value.(ast.String); ok {
+						ref.Name = string(s) + "*"
+					}
 				}
 			}
 		}

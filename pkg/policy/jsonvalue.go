@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -20,7 +21,16 @@ import (
 // given twice keeps its last value. Input that is not exactly one JSON value
 // is an error worded by encoding/json.
 func ValueFromJSON(data []byte) (ast.Value, error) {
-	d := jsonDecoder{data: data}
+	d, _ := decoders.Get().(*jsonDecoder)
+	if d == nil {
+		d = &jsonDecoder{strs: make(map[string]ast.Value, 256)}
+	}
+	d.data, d.pos = data, 0
+	defer func() {
+		clear(d.stack) // an error leaves a partial stack
+		d.data, d.stack = nil, d.stack[:0]
+		decoders.Put(d)
+	}()
 	d.space()
 	v, err := d.value(0)
 	if err == nil {
@@ -52,9 +62,20 @@ func jsonError(data []byte, err error) error {
 	return err
 }
 
+// decoders are pooled for their stack and their table of strings.
+var decoders sync.Pool
+
+// maxStrings bounds a decoder's table of short strings; maxShort is the
+// longest string it keeps.
+const maxStrings, maxShort = 8192, 32
+
 type jsonDecoder struct {
 	data []byte
 	pos  int
+	// strs holds the short strings read before (keys, kinds, versions,
+	// ...) as values, so that a repeated one costs no allocation. Strings
+	// are immutable: every value decoded may share them.
+	strs map[string]ast.Value
 	// stack holds the keys and values of the objects and arrays being read
 	// (nested ones above their parents); each gets its terms in one slab
 	// when it closes.
@@ -94,11 +115,7 @@ func (d *jsonDecoder) value(depth int) (ast.Value, error) {
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		s, err := d.string()
-		if err != nil {
-			return nil, err
-		}
-		return ast.String(s), nil
+		return d.string()
 	case c == 't':
 		return d.literal("true", ast.InternedTerm(true).Value)
 	case c == 'f':
@@ -175,8 +192,9 @@ func (d *jsonDecoder) object(depth int) (ast.Value, error) {
 // setKey pushes k: v onto the stack of the object that starts at from, or
 // replaces the value of a key given before (the last one wins, as in
 // encoding/json's map). Past a few keys, index finds them.
-func (d *jsonDecoder) setKey(from int, index map[string]int, k string, v ast.Value) map[string]int {
+func (d *jsonDecoder) setKey(from int, index map[string]int, key, v ast.Value) map[string]int {
 	kv := d.stack[from:]
+	k := string(key.(ast.String))
 	if index != nil {
 		if i, ok := index[k]; ok {
 			kv[i+1] = v
@@ -198,7 +216,7 @@ func (d *jsonDecoder) setKey(from int, index map[string]int, k string, v ast.Val
 			index[k] = len(kv)
 		}
 	}
-	d.stack = append(d.stack, ast.String(k), v)
+	d.stack = append(d.stack, key, v)
 	return index
 }
 
@@ -241,10 +259,11 @@ func (d *jsonDecoder) array(depth int) (ast.Value, error) {
 	}
 }
 
-// string reads a quoted string. Plain ASCII is sliced; anything with an
-// escape or a byte above 0x7f is unquoted by encoding/json itself, so that
-// escapes, surrogate pairs and invalid UTF-8 come out as they do there.
-func (d *jsonDecoder) string() (string, error) {
+// string reads a quoted string. Plain ASCII is sliced (a short one found in
+// the table if read before); anything with an escape or a byte above 0x7f
+// is unquoted by encoding/json itself, so that escapes, surrogate pairs and
+// invalid UTF-8 come out as they do there.
+func (d *jsonDecoder) string() (ast.Value, error) {
 	start := d.pos
 	d.pos++ // "
 	plain := true
@@ -253,19 +272,30 @@ func (d *jsonDecoder) string() (string, error) {
 		switch {
 		case c == '"':
 			d.pos++
-			if plain {
-				return string(d.data[start+1 : d.pos-1]), nil
+			if !plain {
+				var s string
+				if err := json.Unmarshal(d.data[start:d.pos], &s); err != nil {
+					return nil, errJSONSyntax
+				}
+				return ast.String(s), nil
 			}
-			var s string
-			if err := json.Unmarshal(d.data[start:d.pos], &s); err != nil {
-				return "", errJSONSyntax
+			b := d.data[start+1 : d.pos-1]
+			if len(b) > maxShort {
+				return ast.String(string(b)), nil
 			}
-			return s, nil
+			if v, ok := d.strs[string(b)]; ok {
+				return v, nil
+			}
+			v := ast.Value(ast.String(string(b)))
+			if len(d.strs) < maxStrings {
+				d.strs[string(v.(ast.String))] = v
+			}
+			return v, nil
 		case c == '\\':
 			plain = false
 			d.pos += 2
 		case c < 0x20:
-			return "", errJSONSyntax
+			return nil, errJSONSyntax
 		case c >= utf8.RuneSelf:
 			plain = false
 			d.pos++
@@ -273,7 +303,7 @@ func (d *jsonDecoder) string() (string, error) {
 			d.pos++
 		}
 	}
-	return "", errJSONSyntax
+	return nil, errJSONSyntax
 }
 
 // number reads a number as JSON's grammar spells it and keeps its text.
