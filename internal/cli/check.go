@@ -112,6 +112,22 @@ Exit codes:
 	return cmd
 }
 
+// loadEngine loads the bundle with the check's controls.
+func (o *checkOptions) loadEngine(ctx context.Context) (*policy.Engine, error) {
+	var resolveErr error
+	engine, err := o.engine(ctx, func(cfg *policy.Config) { resolveErr = o.controls.resolve(o.engineFlags.cmd, cfg) })
+	if resolveErr != nil {
+		return nil, resolveErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := o.controls.checkRules(engine); err != nil {
+		return nil, err
+	}
+	return engine, nil
+}
+
 func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) error {
 	if os.Getenv("GOGC") == "" {
 		// A check is short-lived and allocation-heavy (YAML trees): trading
@@ -127,17 +143,6 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	out, err := report.For(o.output)
 	if err != nil {
 		return usageError("%v", err)
-	}
-	var resolveErr error
-	engine, err := o.engine(ctx, func(cfg *policy.Config) { resolveErr = o.controls.resolve(o.engineFlags.cmd, cfg) })
-	if resolveErr != nil {
-		return resolveErr
-	}
-	if err != nil {
-		return err
-	}
-	if err := o.controls.checkRules(engine); err != nil {
-		return err
 	}
 	if o.write && !o.fix {
 		return usageError("--write needs --fix")
@@ -163,19 +168,34 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	if o.fix && len(sources) > 0 {
 		return usageError("--fix works on manifest files: fix the chart's templates or the kustomization's resources instead")
 	}
-	stdin, reportTo := s.In, s.Out
+	// The files are read while the bundle loads (--fix rewrites them
+	// first, so it reads them after).
+	var input *check.Input
+	if !o.fix {
+		input = check.Start(ctx, paths, check.Options{Stdin: s.In, Workers: o.workers, Sources: sources})
+	}
+	engine, err := o.loadEngine(ctx)
+	if err != nil {
+		if input != nil {
+			input.Stop()
+		}
+		return err
+	}
 	if o.fix {
-		if paths, stdin, reportTo, err = runFix(ctx, s, engine, paths, o.write); err != nil {
+		paths, stdin, reportTo, err := runFix(ctx, s, engine, paths, o.write)
+		if err != nil {
 			return err
 		}
+		s.Out = reportTo
+		input = check.Start(ctx, paths, check.Options{Stdin: stdin, Workers: o.workers})
 	}
-	r, err := check.Run(ctx, engine, paths, check.Options{Stdin: stdin, Workers: o.workers, Sources: sources})
+	r, err := input.Run(ctx, engine)
 	if err != nil {
 		return err
 	}
 	o.controls.filter(r)
 	r.ToolVersion = version.String()
-	if err := out.Output(reportTo, r); err != nil {
+	if err := out.Output(s.Out, r); err != nil {
 		return err
 	}
 	switch {

@@ -150,12 +150,7 @@ func (kq *kindQuery) program(ctx context.Context) (*program, []*vmFunc) {
 		return nil, nil
 	}
 	kq.planOnce.Do(func() {
-		p := &e.plan
-		p.once.Do(func() {
-			e.compileMu.Lock()
-			defer e.compileMu.Unlock()
-			p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), e.compiler, p.refs)
-		})
+		p := e.planned(ctx)
 		if p.err != nil {
 			return
 		}
@@ -169,6 +164,26 @@ func (kq *kindQuery) program(ctx context.Context) (*program, []*vmFunc) {
 		return nil, nil
 	}
 	return e.plan.prog, kq.fns
+}
+
+// planned is the engine's plan, made on first use.
+func (e *Engine) planned(ctx context.Context) *decisionPlan {
+	p := &e.plan
+	p.once.Do(func() {
+		e.compileMu.Lock()
+		defer e.compileMu.Unlock()
+		p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), e.compiler, p.refs)
+	})
+	return p
+}
+
+// Prepare plans the bundle now instead of when the first object is judged
+// (nothing to do under topdown): a caller with other work to overlap it
+// with, such as reading files, calls it early.
+func (e *Engine) Prepare(ctx context.Context) {
+	if !e.topdown {
+		e.planned(ctx)
+	}
 }
 
 // topdownQuery is the query prepared for OPA's topdown.
