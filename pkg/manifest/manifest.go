@@ -200,9 +200,18 @@ func ReadFile(name string, stdin io.Reader) File {
 }
 
 // Parse decodes every document of a file's content. Documents that parse are
-// returned even when a later one fails.
+// returned even when a later one fails. Plain block YAML is read by
+// fastParse, anything else by yaml.v3: the same trees either way.
 func Parse(name string, data []byte) File {
 	var f File
+	if fast {
+		if roots, ok := fastParse(data); ok {
+			for index, root := range roots {
+				f.document(name, index, root)
+			}
+			return f
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for index := 0; ; index++ {
 		var root yaml.Node
@@ -214,32 +223,40 @@ func Parse(name string, data []byte) File {
 			f.Errors = append(f.Errors, parseError(name, err))
 			break // the decoder cannot resume after a syntax error
 		}
-		if len(root.Content) == 0 {
-			continue
-		}
-		n := resolve(root.Content[0])
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-			continue // an empty document
-		}
-		v, err := convert(n, 0)
-		if err != nil {
-			f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
-			continue
-		}
-		obj, ok := v.(map[string]any)
-		if !ok {
-			f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is a %s, not a Kubernetes object", index+1, kindName(v))})
-			continue
-		}
-		if obj["apiVersion"] == nil && obj["kind"] == nil {
-			f.Skipped = append(f.Skipped, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d has no apiVersion and no kind: not a Kubernetes object", index+1)})
-			continue
-		}
-		d, e := objects(name, index, n, obj)
-		f.Docs = append(f.Docs, d...)
-		f.Errors = append(f.Errors, e...)
+		f.document(name, index, &root)
 	}
 	return f
+}
+
+// fast says whether Parse tries fastParse first (tests compare both ways).
+var fast = true
+
+// document adds the objects of one parsed document.
+func (f *File) document(name string, index int, root *yaml.Node) {
+	if len(root.Content) == 0 {
+		return
+	}
+	n := resolve(root.Content[0])
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // an empty document
+	}
+	v, err := convert(n, 0)
+	if err != nil {
+		f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
+		return
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is a %s, not a Kubernetes object", index+1, kindName(v))})
+		return
+	}
+	if obj["apiVersion"] == nil && obj["kind"] == nil {
+		f.Skipped = append(f.Skipped, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d has no apiVersion and no kind: not a Kubernetes object", index+1)})
+		return
+	}
+	d, e := objects(name, index, n, obj)
+	f.Docs = append(f.Docs, d...)
+	f.Errors = append(f.Errors, e...)
 }
 
 func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Document, []Error) {

@@ -1,0 +1,619 @@
+package manifest
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// fastParse reads the plain block YAML that nearly every Kubernetes manifest
+// is written in, into the same yaml.Node trees as yaml.v3 (kinds, values,
+// tags, styles, lines), at a fraction of the cost: yaml.v3's scanner and
+// parser were the largest cost of `meshguard check`. It accepts only what
+// it fully understands: block mappings and sequences indented with spaces,
+// plain scalars on one line, quoted scalars on one line, literal block
+// scalars, one-line flow collections of scalars, comments and `---`
+// separators. Anything else (anchors, aliases, tags, multi-line plain or
+// quoted scalars, folded block scalars, directives, tabs, duplicate keys,
+// whatever yaml.v3 would reject, ...) makes it return false, and the file
+// is parsed by yaml.v3. TestFastParseMatchesYAMLv3 holds it to yaml.v3 on
+// the whole corpus, and FuzzFastParse on anything.
+func fastParse(data []byte) ([]*yaml.Node, bool) {
+	if len(data) == 0 || !printable(data) {
+		return nil, false
+	}
+	p := &fastParser{}
+	// Split into lines, keeping their numbers.
+	for n, rest := 1, data; len(rest) > 0; n++ {
+		i := bytes.IndexByte(rest, '\n')
+		var line []byte
+		if i < 0 {
+			line, rest = rest, nil
+		} else {
+			line, rest = rest[:i], rest[i+1:]
+		}
+		p.lines = append(p.lines, fastLine{n: n, text: string(line)})
+	}
+	var docs []*yaml.Node
+	for {
+		// Skip blank and comment lines, and one "---".
+		start := p.pos
+		sawSep := false
+		for p.pos < len(p.lines) {
+			t := p.lines[p.pos].text
+			switch {
+			case blank(t):
+				p.pos++
+				continue
+			case t == "---" || strings.HasPrefix(t, "--- #"):
+				if sawSep {
+					return nil, false // an empty document between two separators
+				}
+				sawSep = true
+				p.pos++
+				continue
+			case strings.HasPrefix(t, "---") || strings.HasPrefix(t, "...") || strings.HasPrefix(t, "%"):
+				return nil, false
+			}
+			break
+		}
+		if p.pos >= len(p.lines) {
+			if len(docs) == 0 && start == 0 {
+				return nil, false // no document at all: let yaml.v3 say what it is
+			}
+			return docs, true
+		}
+		if len(docs) > 0 && !sawSep {
+			return nil, false
+		}
+		l := p.lines[p.pos]
+		if indentOf(l.text) != 0 {
+			return nil, false
+		}
+		root, ok := p.block(0)
+		if !ok {
+			return nil, false
+		}
+		if p.pos < len(p.lines) && !strings.HasPrefix(p.lines[p.pos].text, "---") {
+			return nil, false // something left at the document's level
+		}
+		docs = append(docs, &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: 1, Content: []*yaml.Node{root}})
+	}
+}
+
+// printable: UTF-8 of the characters YAML allows, without tabs, carriage
+// returns, byte order marks or the line breaks of YAML 1.1 (NEL, LS, PS):
+// yaml.v3 reads those.
+func printable(data []byte) bool {
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError || r == 0xfeff || r < 0xa0 || r == 0x2028 || r == 0x2029 || (r >= 0xd800 && r <= 0xdfff) || r == 0xfffe || r == 0xffff {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+type fastLine struct {
+	n    int
+	text string
+}
+
+type fastParser struct {
+	lines []fastLine
+	pos   int
+}
+
+func blank(t string) bool {
+	s := strings.TrimLeft(t, " ")
+	return s == "" || s[0] == '#'
+}
+
+func indentOf(t string) int { return len(t) - len(strings.TrimLeft(t, " ")) }
+
+// next moves to the next line with content and returns its indent, or -1
+// at the end of the document.
+func (p *fastParser) next() int {
+	for p.pos < len(p.lines) && blank(p.lines[p.pos].text) {
+		p.pos++
+	}
+	if p.pos >= len(p.lines) || strings.HasPrefix(p.lines[p.pos].text, "---") || strings.HasPrefix(p.lines[p.pos].text, "...") {
+		return -1
+	}
+	return indentOf(p.lines[p.pos].text)
+}
+
+// block reads the block node whose first line is at p.pos, indented by
+// indent.
+func (p *fastParser) block(indent int) (*yaml.Node, bool) {
+	l := p.lines[p.pos]
+	rest := l.text[indent:]
+	if rest == "-" || strings.HasPrefix(rest, "- ") {
+		return p.sequence(indent)
+	}
+	return p.mapping(indent, indent, "")
+}
+
+// sequence reads "- item" lines at indent.
+func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.pos].n, Column: indent + 1}
+	for {
+		in := p.next()
+		if in != indent {
+			if in > indent {
+				return nil, false
+			}
+			return seq, true
+		}
+		l := p.lines[p.pos]
+		rest := l.text[indent:]
+		if rest != "-" && !strings.HasPrefix(rest, "- ") {
+			return seq, true // the parent mapping's next key, at the same indent
+		}
+		item := strings.TrimLeft(rest[1:], " ")
+		if item == "" || item[0] == '#' {
+			// "-" alone: the item is the block below, or null.
+			p.pos++
+			in := p.next()
+			if in <= indent {
+				return nil, false // a null item: rare, let yaml.v3 place it
+			}
+			v, ok := p.block(in)
+			if !ok {
+				return nil, false
+			}
+			seq.Content = append(seq.Content, v)
+			continue
+		}
+		col := len(l.text) - len(item) // where the item starts
+		if item[0] == '-' && (len(item) == 1 || item[1] == ' ') {
+			return nil, false // "- - x": a sequence in a sequence on one line
+		}
+		if key, _, ok := splitKey(item); ok && key != "" {
+			// "- key: value": a mapping that starts on the dash's line.
+			v, ok := p.mapping(col, indent, item)
+			if !ok {
+				return nil, false
+			}
+			seq.Content = append(seq.Content, v)
+			continue
+		}
+		v, ok := p.inlineValue(item, l.n, col+1, indent)
+		if !ok {
+			return nil, false
+		}
+		seq.Content = append(seq.Content, v)
+	}
+}
+
+// mapping reads "key: value" lines at indent. first, when set, is the
+// text of the first pair, which starts after a sequence's dash; parent is
+// the indent of the enclosing block.
+func (p *fastParser) mapping(indent, parent int, first string) (*yaml.Node, bool) {
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.pos].n, Column: indent + 1}
+	seen := map[string]bool{}
+	for {
+		var text string
+		if first != "" {
+			text, first = first, ""
+		} else {
+			in := p.next()
+			if in != indent {
+				if in > indent {
+					return nil, false
+				}
+				return m, true
+			}
+			text = p.lines[p.pos].text[indent:]
+			if text == "-" || strings.HasPrefix(text, "- ") {
+				return nil, false // a sequence where a key belongs
+			}
+		}
+		l := p.lines[p.pos]
+		key, value, colon, ok := splitKeyAt(text)
+		if !ok {
+			return nil, false
+		}
+		kn, ok := keyNode(key, l.n, indent+1)
+		if !ok || seen[kn.Value] {
+			return nil, false // duplicate keys are yaml.v3's error to word
+		}
+		seen[kn.Value] = true
+		m.Content = append(m.Content, kn)
+		if value != "" && value[0] != '#' {
+			col := len(l.text) - len(value) + 1
+			v, ok := p.inlineValue(value, l.n, col, indent)
+			if !ok {
+				return nil, false
+			}
+			m.Content = append(m.Content, v)
+			continue
+		}
+		// "key:": the value is the block below, a sequence at the same
+		// indent, or null.
+		p.pos++
+		in := p.next()
+		switch {
+		case in > indent:
+			v, ok := p.block(in)
+			if !ok {
+				return nil, false
+			}
+			m.Content = append(m.Content, v)
+		case in == indent && in >= 0 && (p.lines[p.pos].text[in:] == "-" || strings.HasPrefix(p.lines[p.pos].text[in:], "- ")):
+			v, ok := p.sequence(in)
+			if !ok {
+				return nil, false
+			}
+			m.Content = append(m.Content, v)
+		default:
+			// yaml.v3 places the empty value just after the colon.
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n, Column: len(l.text) - len(text) + colon + 2})
+		}
+	}
+}
+
+// splitKey splits "key: value" (or "key:") at its first ": "; the key may
+// be quoted.
+func splitKey(text string) (key, value string, ok bool) {
+	key, value, _, ok = splitKeyAt(text)
+	return key, value, ok
+}
+
+// splitKeyAt is splitKey that also returns the index of the colon.
+func splitKeyAt(text string) (key, value string, colon int, ok bool) {
+	if text == "" {
+		return "", "", 0, false
+	}
+	i := 0
+	if q := text[0]; q == '"' || q == '\'' {
+		end := closingQuote(text, q)
+		if end < 0 {
+			return "", "", 0, false
+		}
+		i = end + 1
+		if i >= len(text) || text[i] != ':' || (i+1 < len(text) && text[i+1] != ' ') {
+			return "", "", 0, false
+		}
+	} else {
+		for i < len(text) {
+			if text[i] == ':' && (i+1 == len(text) || text[i+1] == ' ') {
+				break
+			}
+			if text[i] == '#' && i > 0 && text[i-1] == ' ' {
+				return "", "", 0, false
+			}
+			i++
+		}
+		if i >= len(text) {
+			return "", "", 0, false
+		}
+	}
+	key = strings.TrimRight(text[:i], " ")
+	value = strings.TrimLeft(text[i+1:], " ")
+	return key, value, i, key != ""
+}
+
+// closingQuote is the index of the quote that ends a quoted scalar starting
+// at s[0], or -1.
+func closingQuote(s string, q byte) int {
+	for i := 1; i < len(s); i++ {
+		switch {
+		case q == '\'' && s[i] == '\'':
+			if i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i
+		case q == '"' && s[i] == '\\':
+			i++
+		case q == '"' && s[i] == '"':
+			return i
+		}
+	}
+	return -1
+}
+
+func keyNode(key string, line, col int) (*yaml.Node, bool) {
+	n, ok := scalarNode(key, line, col)
+	if !ok || n.Kind != yaml.ScalarNode || n.Tag == "!!merge" || n.Tag == "!!null" {
+		return nil, false
+	}
+	return n, true
+}
+
+// inlineValue reads the value that follows "key: " or "- " on a line: a
+// scalar, a one-line flow collection or a literal block scalar (whose
+// lines follow, indented deeper than indent).
+func (p *fastParser) inlineValue(text string, line, col, indent int) (*yaml.Node, bool) {
+	switch text[0] {
+	case '|':
+		return p.literal(text, line, col, indent)
+	case '[', '{':
+		v, rest, ok := flow(text, line, col)
+		if !ok || !comment(rest) {
+			return nil, false
+		}
+		p.pos++
+		if p.next() > indent {
+			return nil, false
+		}
+		return v, true
+	}
+	n, ok := scalarNode(text, line, col)
+	if !ok {
+		return nil, false
+	}
+	p.pos++
+	// A scalar that goes on over the next lines is yaml.v3's to read (or
+	// reject).
+	if p.next() > indent {
+		return nil, false
+	}
+	return n, true
+}
+
+// comment reports whether the rest of a line is empty or a comment.
+func comment(rest string) bool {
+	rest = strings.TrimLeft(rest, " ")
+	return rest == "" || (rest[0] == '#')
+}
+
+// scalarNode reads one scalar that ends the line (a comment may follow).
+func scalarNode(text string, line, col int) (*yaml.Node, bool) {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Line: line, Column: col}
+	switch q := text[0]; q {
+	case '"', '\'':
+		end := closingQuote(text, q)
+		if end < 0 || !comment(text[end+1:]) || (end+1 < len(text) && text[end+1] != ' ' && text[end+1] != '#') {
+			return nil, false
+		}
+		s, ok := unquote(text[1:end], q)
+		if !ok {
+			return nil, false
+		}
+		n.Value, n.Tag = s, "!!str"
+		if q == '"' {
+			n.Style = yaml.DoubleQuotedStyle
+		} else {
+			n.Style = yaml.SingleQuotedStyle
+		}
+		return n, true
+	}
+	s := text
+	if i := strings.Index(s, " #"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimRight(s, " ")
+	if !plainOK(s) {
+		return nil, false
+	}
+	n.Value = s
+	n.Tag = n.ShortTag() // resolved as yaml.v3 resolves a plain scalar
+	return n, true
+}
+
+// plainOK: a plain scalar on one line in block context that yaml.v3 reads
+// as this very text.
+func plainOK(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '&', '*', '!', '|', '>', '%', '@', '`', '[', ']', '{', '}', ',', '#', '"', '\'':
+		return false
+	case '-', '?', ':':
+		if len(s) == 1 || s[1] == ' ' {
+			return false
+		}
+	}
+	if strings.Contains(s, ": ") || strings.HasSuffix(s, ":") || strings.Contains(s, " #") {
+		return false
+	}
+	return s != "<<"
+}
+
+// unquote reads the inside of a one-line quoted scalar.
+func unquote(s string, q byte) (string, bool) {
+	if q == '\'' {
+		return strings.ReplaceAll(s, "''", "'"), true
+	}
+	if strings.IndexByte(s, '\\') < 0 {
+		return s, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i >= len(s) {
+			return "", false
+		}
+		switch s[i] {
+		case '\\', '"', '/':
+			b.WriteByte(s[i])
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		default:
+			return "", false // other escapes: yaml.v3's to read
+		}
+	}
+	return b.String(), true
+}
+
+// flow reads a one-line flow collection of scalars (and nested flow
+// collections) and returns what follows it.
+func flow(text string, line, col int) (*yaml.Node, string, bool) {
+	open := text[0]
+	n := &yaml.Node{Line: line, Column: col, Style: yaml.FlowStyle}
+	closing := byte(']')
+	if open == '{' {
+		n.Kind, n.Tag, closing = yaml.MappingNode, "!!map", '}'
+	} else {
+		n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+	}
+	i := 1
+	skip := func() {
+		for i < len(text) && text[i] == ' ' {
+			i++
+		}
+	}
+	seen := map[string]bool{}
+	item := func(stop string) (*yaml.Node, bool) {
+		skip()
+		if i >= len(text) {
+			return nil, false
+		}
+		switch c := text[i]; c {
+		case '[', '{':
+			v, rest, ok := flow(text[i:], line, col+i)
+			if !ok {
+				return nil, false
+			}
+			i = len(text) - len(rest)
+			return v, true
+		case '"', '\'':
+			end := closingQuote(text[i:], c)
+			if end < 0 {
+				return nil, false
+			}
+			s, ok := unquote(text[i+1:i+end], c)
+			if !ok {
+				return nil, false
+			}
+			v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Line: line, Column: col + i, Style: yaml.DoubleQuotedStyle}
+			if c == '\'' {
+				v.Style = yaml.SingleQuotedStyle
+			}
+			i += end + 1
+			return v, true
+		}
+		start := i
+		for i < len(text) && !strings.ContainsRune(stop, rune(text[i])) {
+			if text[i] == ':' || text[i] == '#' || text[i] == '[' || text[i] == '{' || text[i] == '&' || text[i] == '*' || text[i] == '!' {
+				return nil, false
+			}
+			i++
+		}
+		s := strings.TrimRight(text[start:i], " ")
+		if s == "" || !plainOK(s) || strings.ContainsAny(s[:1], "-?") {
+			return nil, false
+		}
+		v := &yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: line, Column: col + start}
+		v.Tag = v.ShortTag()
+		return v, true
+	}
+	skip()
+	if i < len(text) && text[i] == closing {
+		return n, text[i+1:], true
+	}
+	for {
+		if n.Kind == yaml.MappingNode {
+			k, ok := item(":,}")
+			if !ok || k.Kind != yaml.ScalarNode || seen[k.Value] || k.Tag == "!!null" {
+				return nil, "", false
+			}
+			seen[k.Value] = true
+			skip()
+			if i+1 >= len(text) || text[i] != ':' || text[i+1] != ' ' {
+				return nil, "", false
+			}
+			i++
+			v, ok := item(",}")
+			if !ok {
+				return nil, "", false
+			}
+			n.Content = append(n.Content, k, v)
+		} else {
+			v, ok := item(",]")
+			if !ok {
+				return nil, "", false
+			}
+			n.Content = append(n.Content, v)
+		}
+		skip()
+		if i >= len(text) {
+			return nil, "", false
+		}
+		switch text[i] {
+		case ',':
+			i++
+			skip()
+			if i < len(text) && text[i] == closing {
+				return nil, "", false // a trailing comma
+			}
+		case closing:
+			return n, text[i+1:], true
+		default:
+			return nil, "", false
+		}
+	}
+}
+
+// literal reads a literal block scalar ("|" or "|-", a comment may follow)
+// whose lines are indented deeper than indent.
+func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bool) {
+	header := text[1:]
+	strip := strings.HasPrefix(header, "-")
+	if strip {
+		header = header[1:]
+	}
+	if header != "" && (header[0] != ' ' || !comment(header)) {
+		return nil, false // "|+", an indentation indicator, ...: yaml.v3's to read
+	}
+	p.pos++
+	// The content's indent is that of its first line with text; lines of
+	// spaces only must not be longer (yaml.v3 reads those in ways of its
+	// own).
+	contentIndent := -1
+	for j := p.pos; j < len(p.lines); j++ {
+		if t := p.lines[j].text; strings.TrimLeft(t, " ") != "" {
+			contentIndent = indentOf(t)
+			break
+		}
+	}
+	if contentIndent <= indent {
+		return nil, false // an empty block scalar: yaml.v3's to read
+	}
+	var lines []string
+	j := p.pos
+	for ; j < len(p.lines); j++ {
+		t := p.lines[j].text
+		if strings.TrimLeft(t, " ") == "" {
+			if len(t) > contentIndent {
+				return nil, false
+			}
+			lines = append(lines, "")
+			continue
+		}
+		if indentOf(t) < contentIndent {
+			break
+		}
+		lines = append(lines, t[contentIndent:])
+	}
+	p.pos = j
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1] // trailing blank lines are chomped
+	}
+	body := strings.Join(lines, "\n")
+	if !strip {
+		body += "\n"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: body, Line: line, Column: col}, true
+}

@@ -1,0 +1,155 @@
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/meshguard/meshguard/internal/testutil"
+)
+
+// v3Roots parses data with yaml.v3 as Parse does without the fast path.
+func v3Roots(data []byte) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []*yaml.Node
+	for {
+		var root yaml.Node
+		if err := dec.Decode(&root); err != nil {
+			if err.Error() == "EOF" {
+				return out, nil
+			}
+			return out, err
+		}
+		out = append(out, &root)
+	}
+}
+
+// sameTree compares what Parse and LineOf read of two trees: kinds, tags,
+// styles, values, lines and columns (not comments).
+func sameTree(path string, a, b *yaml.Node) error {
+	if a.Kind != b.Kind || a.Tag != b.Tag || a.Value != b.Value || a.Style != b.Style || a.Line != b.Line || a.Column != b.Column || len(a.Content) != len(b.Content) {
+		return fmt.Errorf("%s: fast {kind %d tag %s value %q style %d at %d:%d, %d children}, yaml.v3 {kind %d tag %s value %q style %d at %d:%d, %d children}", path,
+			a.Kind, a.Tag, a.Value, a.Style, a.Line, a.Column, len(a.Content), b.Kind, b.Tag, b.Value, b.Style, b.Line, b.Column, len(b.Content))
+	}
+	for i := range a.Content {
+		if err := sameTree(fmt.Sprintf("%s/%d", path, i), a.Content[i], b.Content[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFast: when fastParse accepts data, yaml.v3 gives the same trees and
+// Parse the same File. It reports whether the fast path was taken.
+func checkFast(t *testing.T, name string, data []byte) bool {
+	t.Helper()
+	roots, ok := fastParse(data)
+	if !ok {
+		return false
+	}
+	want, err := v3Roots(data)
+	if err != nil {
+		t.Fatalf("%s: fastParse accepts what yaml.v3 rejects: %v", name, err)
+	}
+	// yaml.v3 may end with empty documents (a trailing "---"): they hold
+	// nothing, as for Parse.
+	for len(want) > len(roots) && (len(want[len(want)-1].Content) == 0 || want[len(want)-1].Content[0].Tag == "!!null") {
+		want = want[:len(want)-1]
+	}
+	if len(roots) != len(want) {
+		t.Fatalf("%s: %d documents, yaml.v3 %d", name, len(roots), len(want))
+	}
+	for i := range roots {
+		// The document node's own position is not read; its content is.
+		if roots[i].Kind != want[i].Kind || len(roots[i].Content) != len(want[i].Content) {
+			t.Fatalf("%s doc %d: not the same document node", name, i)
+		}
+		for j := range roots[i].Content {
+			if err := sameTree(fmt.Sprintf("%s doc %d", name, i), roots[i].Content[j], want[i].Content[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fast = false
+	slow := Parse(name, data)
+	fast = true
+	got := Parse(name, data)
+	for _, f := range []*File{&got, &slow} {
+		for i := range f.Docs {
+			f.Docs[i].node = nil // the trees are compared above
+		}
+	}
+	if !reflect.DeepEqual(got, slow) {
+		t.Fatalf("%s: Parse differs with the fast path:\n%+v\n%+v", name, got, slow)
+	}
+	return true
+}
+
+// TestFastParseMatchesYAMLv3 runs every file of the corpus, the fixtures and
+// the examples through both readers; most must take the fast path.
+func TestFastParseMatchesYAMLv3(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples"), filepath.Join(root, "charts")})
+	taken := 0
+	var slow []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkFast(t, f, data) {
+			taken++
+		} else {
+			slow = append(slow, f)
+		}
+	}
+	t.Logf("%d of %d files on the fast path", taken, len(files))
+	if taken*10 < len(files)*7 {
+		t.Errorf("only %d of %d files on the fast path; some of the others: %s", taken, len(files), strings.Join(slow[:min(10, len(slow))], " "))
+	}
+}
+
+func TestFastParseCases(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		fast bool
+	}{
+		{"a: 1\nb: two\nc: 'x''y'\nd: \"q\\\"z\"\ne: [1, \"b\", c]\nf: {}\ng:\n- x\n- k: v\n  l: w\nh: |\n  one\n\n  two\ni: |-\n  x\nj:\nk: true\n", true},
+		{"---\na: 1\n---\n# only a comment after\nb: 2\n", true},
+		{"a: &x 1\nb: *x\n", false},
+		{"a: 1\na: 2\n", false},
+		{"a: b\n  c\n", false},
+		{"a: >\n  folded\n", false},
+		{"a: !!str 1\n", false},
+		{"a:\n\tb: 1\n", false},
+		{"a: \"multi\n  line\"\n", false},
+		{"- a\n- b\n", true},
+		{"a:\n  - 1\n  - 2\nb:\n- 3\n", true},
+		{"key: value # comment\nurl: http://x:80/y\nempty: # nothing\n", true},
+		{"a: b: c\n", false},
+		{"<<: {a: 1}\n", false},
+	} {
+		if got := checkFast(t, "case", []byte(c.src)); got != c.fast {
+			t.Errorf("%q: fast path %v, want %v", c.src, got, c.fast)
+		}
+	}
+}
+
+// FuzzFastParse: whatever fastParse accepts, yaml.v3 reads the same.
+func FuzzFastParse(f *testing.F) {
+	root := testutil.RepoRoot(f)
+	seeds, _ := filepath.Glob(filepath.Join(root, "examples", "*.yaml"))
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("a: [1, {b: c}]\nd: |\n  x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, "fuzz", data) })
+}
