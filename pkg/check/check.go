@@ -173,7 +173,12 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 			*doc = manifest.Document{}
 			return
 		}
-		findings, err := engine.Evaluate(ctx, doc.Object)
+		input, err := doc.Value()
+		if err != nil {
+			evalErrs[i] = fmt.Errorf("%s:%d: converting the object: %w", doc.File, doc.Line, err)
+			return
+		}
+		findings, err := engine.EvaluateInput(ctx, results[i].Object, policy.OpCreate, input)
 		if err != nil {
 			evalErrs[i] = fmt.Errorf("%s:%d: %w", doc.File, doc.Line, err)
 			return

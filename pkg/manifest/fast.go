@@ -24,7 +24,7 @@ func fastParse(data []byte) ([]*yaml.Node, bool) {
 	if len(data) == 0 || !printable(data) {
 		return nil, false
 	}
-	p := &fastParser{}
+	p := &fastParser{noFinalNewline: data[len(data)-1] != '\n'}
 	// Split into lines, keeping their numbers.
 	for n, rest := 1, data; len(rest) > 0; n++ {
 		i := bytes.IndexByte(rest, '\n')
@@ -34,7 +34,7 @@ func fastParse(data []byte) ([]*yaml.Node, bool) {
 		} else {
 			line, rest = rest[:i], rest[i+1:]
 		}
-		p.lines = append(p.lines, fastLine{n: n, text: string(line)})
+		p.lines = append(p.lines, fastLine{n: n, text: string(line), ascii: ascii(line)})
 	}
 	var docs []*yaml.Node
 	for {
@@ -79,6 +79,7 @@ func fastParse(data []byte) ([]*yaml.Node, bool) {
 		if p.pos < len(p.lines) && !strings.HasPrefix(p.lines[p.pos].text, "---") {
 			return nil, false // something left at the document's level
 		}
+		p.runeColumns(root)
 		docs = append(docs, &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: 1, Content: []*yaml.Node{root}})
 	}
 }
@@ -105,14 +106,36 @@ func printable(data []byte) bool {
 	return true
 }
 
+// runeColumns turns the columns of nodes on lines with non-ASCII text from
+// bytes into characters, as yaml.v3 counts them.
+func (p *fastParser) runeColumns(n *yaml.Node) {
+	if l := p.lines[n.Line-1]; !l.ascii && n.Column > 1 && n.Column-1 <= len(l.text) {
+		n.Column = utf8.RuneCountInString(l.text[:n.Column-1]) + 1
+	}
+	for _, c := range n.Content {
+		p.runeColumns(c)
+	}
+}
+
+func ascii(s []byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 type fastLine struct {
-	n    int
-	text string
+	n     int
+	text  string
+	ascii bool
 }
 
 type fastParser struct {
-	lines []fastLine
-	pos   int
+	lines          []fastLine
+	pos            int
+	noFinalNewline bool // the last line ends the data without a line break
 }
 
 func blank(t string) bool {
@@ -505,8 +528,16 @@ func flow(text string, line, col int) (*yaml.Node, string, bool) {
 			return v, true
 		}
 		start := i
-		for i < len(text) && !strings.ContainsRune(stop, rune(text[i])) {
-			if text[i] == ':' || text[i] == '#' || text[i] == '[' || text[i] == '{' || text[i] == '&' || text[i] == '*' || text[i] == '!' {
+		key := strings.IndexByte(stop, ':') >= 0
+		for i < len(text) {
+			c := text[i]
+			if strings.IndexByte(",[]{}", c) >= 0 {
+				break // the caller wants its own comma or closing bracket here
+			}
+			if c == ':' && key {
+				break
+			}
+			if c == ':' || c == '#' || c == '&' || c == '*' || c == '!' {
 				return nil, false
 			}
 			i++
@@ -608,12 +639,14 @@ func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bo
 		lines = append(lines, t[contentIndent:])
 	}
 	p.pos = j
+	last := j - 1 // the scalar's last line with text
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1] // trailing blank lines are chomped
+		last--
 	}
 	body := strings.Join(lines, "\n")
-	if !strip {
-		body += "\n"
+	if !strip && (last < len(p.lines)-1 || !p.noFinalNewline) {
+		body += "\n" // clipped to the one line break there is
 	}
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: body, Line: line, Column: col}, true
 }

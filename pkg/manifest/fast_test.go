@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/meshguard/meshguard/internal/testutil"
@@ -152,4 +153,47 @@ func FuzzFastParse(f *testing.F) {
 	}
 	f.Add([]byte("a: [1, {b: c}]\nd: |\n  x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, "fuzz", data) })
+}
+
+// TestValueMatchesInterfaceToValue: Document.Value built from the parse tree
+// is ast.InterfaceToValue of the map, for every object of the corpus, the
+// fixtures and the examples, and for the cases nodeValue leaves to the map.
+func TestValueMatchesInterfaceToValue(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
+	var data [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, b)
+	}
+	data = append(data, []byte("apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n"),
+		[]byte("apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: 2.5\n  z: 0x10\n  n: ~\n"))
+	n, fromTree := 0, 0
+	for _, b := range data {
+		for _, d := range Parse("f", b).Docs {
+			if d.node != nil {
+				if _, ok := nodeValue(d.node, 0); ok {
+					fromTree++
+				}
+			}
+			got, err := d.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ast.InterfaceToValue(d.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Compare(want) != 0 {
+				t.Fatalf("%s:%d: Value %v, InterfaceToValue %v", d.File, d.Line, got, want)
+			}
+			n++
+		}
+	}
+	if n < 3000 || fromTree*10 < n*9 {
+		t.Fatalf("%d objects, %d of them built from the tree", n, fromTree)
+	}
 }

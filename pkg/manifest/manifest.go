@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -493,3 +494,90 @@ func scalar(n *yaml.Node) (any, error) {
 // NodeToValue converts a YAML node the way Parse does (maps with string
 // keys, int64, float64, bool, string, nil; aliases and merge keys resolved).
 func NodeToValue(n *yaml.Node) (any, error) { return convert(n, 0) }
+
+// Value is the object as the OPA value the rules read: what
+// ast.InterfaceToValue(d.Object) gives, built from the parse tree while the
+// document has one (no walk of the map; `check` judges every object this
+// way), else from the map.
+func (d *Document) Value() (ast.Value, error) {
+	if d.node != nil {
+		if v, ok := nodeValue(d.node, 0); ok {
+			return v, nil
+		}
+	}
+	return ast.InterfaceToValue(d.Object)
+}
+
+// repeatedKey reports whether two keys of a mapping have the same text.
+func repeatedKey(n *yaml.Node) bool {
+	if len(n.Content) > 32 {
+		seen := make(map[string]bool, len(n.Content)/2)
+		for i := 0; i < len(n.Content); i += 2 {
+			if seen[n.Content[i].Value] {
+				return true
+			}
+			seen[n.Content[i].Value] = true
+		}
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		for j := 0; j < i; j += 2 {
+			if n.Content[i].Value == n.Content[j].Value {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nodeValue is convert and ast.InterfaceToValue in one walk; false for what
+// only convert handles (aliases, merge keys), and for what it rejects.
+func nodeValue(n *yaml.Node, depth int) (ast.Value, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		kvs := make([][2]*ast.Term, len(n.Content)/2)
+		terms := make([]ast.Term, len(n.Content))
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+				return nil, false
+			}
+			v, ok := nodeValue(n.Content[i+1], depth+1)
+			if !ok {
+				return nil, false
+			}
+			terms[i].Value, terms[i+1].Value = ast.String(k.Value), v
+			kvs[i/2] = [2]*ast.Term{&terms[i], &terms[i+1]}
+		}
+		if repeatedKey(n) {
+			return nil, false // "1" and 1 are one key of the map: it has the last one
+		}
+		return ast.NewObject(kvs...), true
+	case yaml.SequenceNode:
+		terms := make([]ast.Term, len(n.Content))
+		elems := make([]*ast.Term, len(n.Content))
+		for i, c := range n.Content {
+			v, ok := nodeValue(c, depth+1)
+			if !ok {
+				return nil, false
+			}
+			terms[i].Value = v
+			elems[i] = &terms[i]
+		}
+		return ast.NewArray(elems...), true
+	case yaml.ScalarNode:
+		v, err := scalar(n)
+		if err != nil {
+			return nil, false
+		}
+		if s, ok := v.(string); ok {
+			return ast.String(s), true
+		}
+		x, err := ast.InterfaceToValue(v)
+		return x, err == nil
+	}
+	return nil, false
+}
