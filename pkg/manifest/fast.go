@@ -25,16 +25,19 @@ func fastParse(data []byte) ([]*yaml.Node, bool) {
 		return nil, false
 	}
 	p := &fastParser{noFinalNewline: data[len(data)-1] != '\n'}
-	// Split into lines, keeping their numbers.
-	for n, rest := 1, data; len(rest) > 0; n++ {
-		i := bytes.IndexByte(rest, '\n')
-		var line []byte
+	// Split into lines, keeping their numbers. The lines, and the values
+	// of the nodes, are slices of one copy of the data.
+	text := string(data)
+	p.lines = make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1)
+	for n, rest := 1, text; len(rest) > 0; n++ {
+		i := strings.IndexByte(rest, '\n')
+		var line string
 		if i < 0 {
-			line, rest = rest, nil
+			line, rest = rest, ""
 		} else {
 			line, rest = rest[:i], rest[i+1:]
 		}
-		p.lines = append(p.lines, fastLine{n: n, text: string(line), ascii: ascii(line)})
+		p.lines = append(p.lines, fastLine{n: n, text: line, ascii: ascii(line)})
 	}
 	var docs []*yaml.Node
 	for {
@@ -117,7 +120,7 @@ func (p *fastParser) runeColumns(n *yaml.Node) {
 	}
 }
 
-func ascii(s []byte) bool {
+func ascii(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
@@ -136,6 +139,22 @@ type fastParser struct {
 	lines          []fastLine
 	pos            int
 	noFinalNewline bool // the last line ends the data without a line break
+	slab           []yaml.Node
+	made           int // nodes in the slabs so far
+}
+
+// node returns a node like n, from a slab: one allocation for many nodes.
+func (p *fastParser) node(n yaml.Node) *yaml.Node {
+	if len(p.slab) == 0 {
+		// About two nodes a line (a key and its value) for the file's
+		// first slab; more when a file holds more.
+		p.slab = make([]yaml.Node, max(16, min(2*len(p.lines)+4, 1024)-p.made))
+		p.made += len(p.slab)
+	}
+	x := &p.slab[0]
+	*x = n
+	p.slab = p.slab[1:]
+	return x
 }
 
 func blank(t string) bool {
@@ -165,12 +184,12 @@ func (p *fastParser) block(indent int) (*yaml.Node, bool) {
 	if rest == "-" || strings.HasPrefix(rest, "- ") {
 		return p.sequence(indent)
 	}
-	return p.mapping(indent, indent, "")
+	return p.mapping(indent, "")
 }
 
 // sequence reads "- item" lines at indent.
 func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.pos].n, Column: indent + 1}
+	seq := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.pos].n, Column: indent + 1})
 	for {
 		in := p.next()
 		if in != indent {
@@ -205,7 +224,7 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 		}
 		if key, _, ok := splitKey(item); ok && key != "" {
 			// "- key: value": a mapping that starts on the dash's line.
-			v, ok := p.mapping(col, indent, item)
+			v, ok := p.mapping(col, item)
 			if !ok {
 				return nil, false
 			}
@@ -221,11 +240,9 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 }
 
 // mapping reads "key: value" lines at indent. first, when set, is the
-// text of the first pair, which starts after a sequence's dash; parent is
-// the indent of the enclosing block.
-func (p *fastParser) mapping(indent, parent int, first string) (*yaml.Node, bool) {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.pos].n, Column: indent + 1}
-	seen := map[string]bool{}
+// text of the first pair, which starts after a sequence's dash.
+func (p *fastParser) mapping(indent int, first string) (*yaml.Node, bool) {
+	m := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.pos].n, Column: indent + 1})
 	for {
 		var text string
 		if first != "" {
@@ -248,11 +265,10 @@ func (p *fastParser) mapping(indent, parent int, first string) (*yaml.Node, bool
 		if !ok {
 			return nil, false
 		}
-		kn, ok := keyNode(key, l.n, indent+1)
-		if !ok || seen[kn.Value] {
+		kn, ok := p.keyNode(key, l.n, indent+1)
+		if !ok || hasKey(m, kn.Value) {
 			return nil, false // duplicate keys are yaml.v3's error to word
 		}
-		seen[kn.Value] = true
 		m.Content = append(m.Content, kn)
 		if value != "" && value[0] != '#' {
 			col := len(l.text) - len(value) + 1
@@ -282,9 +298,19 @@ func (p *fastParser) mapping(indent, parent int, first string) (*yaml.Node, bool
 			m.Content = append(m.Content, v)
 		default:
 			// yaml.v3 places the empty value just after the colon.
-			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n, Column: len(l.text) - len(text) + colon + 2})
+			m.Content = append(m.Content, p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n, Column: len(l.text) - len(text) + colon + 2}))
 		}
 	}
+}
+
+// hasKey reports whether the mapping so far has the key.
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // splitKey splits "key: value" (or "key:") at its first ": "; the key may
@@ -348,8 +374,11 @@ func closingQuote(s string, q byte) int {
 	return -1
 }
 
-func keyNode(key string, line, col int) (*yaml.Node, bool) {
-	n, ok := scalarNode(key, line, col)
+func (p *fastParser) keyNode(key string, line, col int) (*yaml.Node, bool) {
+	if len(key) > 512 {
+		return nil, false // YAML bounds a key on one line to 1,024 characters
+	}
+	n, ok := p.scalarNode(key, line, col)
 	if !ok || n.Kind != yaml.ScalarNode || n.Tag == "!!merge" || n.Tag == "!!null" {
 		return nil, false
 	}
@@ -364,7 +393,7 @@ func (p *fastParser) inlineValue(text string, line, col, indent int) (*yaml.Node
 	case '|':
 		return p.literal(text, line, col, indent)
 	case '[', '{':
-		v, rest, ok := flow(text, line, col)
+		v, rest, ok := p.flow(text, line, col)
 		if !ok || !comment(rest) {
 			return nil, false
 		}
@@ -374,7 +403,7 @@ func (p *fastParser) inlineValue(text string, line, col, indent int) (*yaml.Node
 		}
 		return v, true
 	}
-	n, ok := scalarNode(text, line, col)
+	n, ok := p.scalarNode(text, line, col)
 	if !ok {
 		return nil, false
 	}
@@ -394,8 +423,8 @@ func comment(rest string) bool {
 }
 
 // scalarNode reads one scalar that ends the line (a comment may follow).
-func scalarNode(text string, line, col int) (*yaml.Node, bool) {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Line: line, Column: col}
+func (p *fastParser) scalarNode(text string, line, col int) (*yaml.Node, bool) {
+	n := p.node(yaml.Node{Kind: yaml.ScalarNode, Line: line, Column: col})
 	switch q := text[0]; q {
 	case '"', '\'':
 		end := closingQuote(text, q)
@@ -482,9 +511,9 @@ func unquote(s string, q byte) (string, bool) {
 
 // flow reads a one-line flow collection of scalars (and nested flow
 // collections) and returns what follows it.
-func flow(text string, line, col int) (*yaml.Node, string, bool) {
+func (p *fastParser) flow(text string, line, col int) (*yaml.Node, string, bool) {
 	open := text[0]
-	n := &yaml.Node{Line: line, Column: col, Style: yaml.FlowStyle}
+	n := p.node(yaml.Node{Line: line, Column: col, Style: yaml.FlowStyle})
 	closing := byte(']')
 	if open == '{' {
 		n.Kind, n.Tag, closing = yaml.MappingNode, "!!map", '}'
@@ -499,13 +528,14 @@ func flow(text string, line, col int) (*yaml.Node, string, bool) {
 	}
 	seen := map[string]bool{}
 	item := func(stop string) (*yaml.Node, bool) {
+		key := strings.IndexByte(stop, ':') >= 0 // a flow mapping's key
 		skip()
 		if i >= len(text) {
 			return nil, false
 		}
 		switch c := text[i]; c {
 		case '[', '{':
-			v, rest, ok := flow(text[i:], line, col+i)
+			v, rest, ok := p.flow(text[i:], line, col+i)
 			if !ok {
 				return nil, false
 			}
@@ -513,14 +543,14 @@ func flow(text string, line, col int) (*yaml.Node, string, bool) {
 			return v, true
 		case '"', '\'':
 			end := closingQuote(text[i:], c)
-			if end < 0 {
+			if end < 0 || (key && end > 512) {
 				return nil, false
 			}
 			s, ok := unquote(text[i+1:i+end], c)
 			if !ok {
 				return nil, false
 			}
-			v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Line: line, Column: col + i, Style: yaml.DoubleQuotedStyle}
+			v := p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Line: line, Column: col + i, Style: yaml.DoubleQuotedStyle})
 			if c == '\'' {
 				v.Style = yaml.SingleQuotedStyle
 			}
@@ -528,7 +558,6 @@ func flow(text string, line, col int) (*yaml.Node, string, bool) {
 			return v, true
 		}
 		start := i
-		key := strings.IndexByte(stop, ':') >= 0
 		for i < len(text) {
 			c := text[i]
 			if strings.IndexByte(",[]{}", c) >= 0 {
@@ -543,10 +572,10 @@ func flow(text string, line, col int) (*yaml.Node, string, bool) {
 			i++
 		}
 		s := strings.TrimRight(text[start:i], " ")
-		if s == "" || !plainOK(s) || strings.ContainsAny(s[:1], "-?") {
+		if s == "" || !plainOK(s) || strings.ContainsAny(s[:1], "-?") || (key && len(s) > 512) {
 			return nil, false
 		}
-		v := &yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: line, Column: col + start}
+		v := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: line, Column: col + start})
 		v.Tag = v.ShortTag()
 		return v, true
 	}
@@ -648,5 +677,5 @@ func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bo
 	if !strip && (last < len(p.lines)-1 || !p.noFinalNewline) {
 		body += "\n" // clipped to the one line break there is
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: body, Line: line, Column: col}, true
+	return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: body, Line: line, Column: col}), true
 }
