@@ -124,6 +124,8 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s); crashers land in
 	$(GO) test -run '^$$' -fuzz '^FuzzMutate$$' -fuzztime $(FUZZTIME) ./pkg/admission
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzParseExemption$$' -fuzztime $(FUZZTIME) ./pkg/policy
+	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./pkg/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzValueFromJSON$$' -fuzztime $(FUZZTIME) ./pkg/policy
 
 .PHONY: demo
 demo: build envtest-bins ## check examples/ offline, then apply them to a local API server through the webhook
