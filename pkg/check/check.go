@@ -109,18 +109,24 @@ func (in *Input) Stop() {
 }
 
 // prune makes the results of a file's objects and drops what evaluation
-// will not need.
+// will not need: the tree of an object no rule covers, the map of one the
+// inventory does not keep (its tree holds all of it).
 func (d *decoded) prune(engine *policy.Engine) {
 	d.results = make([]report.Result, len(d.file.Docs))
 	for j := range d.file.Docs {
 		doc := &d.file.Docs[j]
 		ref := policy.RefOf(doc.Object)
 		d.results[j] = report.Result{File: doc.File, Line: doc.Line, Object: ref}
-		if gk := ref.GroupKind(); !engine.Covers(gk) {
+		gk := ref.GroupKind()
+		tracked := inventory.Tracked(gk) && engine.ReadsInventory(gk)
+		switch {
+		case !engine.Covers(gk):
 			doc.DropLines()
-			if !inventory.Tracked(gk) || !engine.ReadsInventory(gk) {
+			if !tracked {
 				doc.Object = nil
 			}
+		case !tracked:
+			doc.DropObject() // judged from its tree (Document.Value)
 		}
 	}
 	d.pruned = true

@@ -156,8 +156,9 @@ func FuzzFastParse(f *testing.F) {
 }
 
 // TestValueMatchesInterfaceToValue: Document.Value built from the parse tree
-// is ast.InterfaceToValue of the map, for every object of the corpus, the
-// fixtures and the examples, and for the cases nodeValue leaves to the map.
+// is ast.InterfaceToValue of the map, with the map kept and dropped
+// (DropObject), for every object of the corpus, the fixtures and the
+// examples, and for the cases fromTree leaves to the map.
 func TestValueMatchesInterfaceToValue(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
@@ -171,29 +172,50 @@ func TestValueMatchesInterfaceToValue(t *testing.T) {
 	}
 	data = append(data, []byte("apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n"),
 		[]byte("apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: 2.5\n  z: 0x10\n  n: ~\n"))
-	n, fromTree := 0, 0
+	n, trees := 0, 0
 	for _, b := range data {
 		for _, d := range Parse("f", b).Docs {
-			if d.node != nil {
-				if _, ok := nodeValue(d.node, 0); ok {
-					fromTree++
-				}
-			}
-			got, err := d.Value()
-			if err != nil {
-				t.Fatal(err)
-			}
 			want, err := ast.InterfaceToValue(d.Object)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Compare(want) != 0 {
-				t.Fatalf("%s:%d: Value %v, InterfaceToValue %v", d.File, d.Line, got, want)
+			for _, drop := range []bool{false, true} {
+				if drop && !d.DropObject() {
+					break
+				}
+				got, err := d.Value()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Compare(want) != 0 {
+					t.Fatalf("%s:%d (map dropped: %v): Value %v, InterfaceToValue %v", d.File, d.Line, drop, got, want)
+				}
+				if drop {
+					trees++
+				}
 			}
 			n++
 		}
 	}
-	if n < 3000 || fromTree*10 < n*9 {
-		t.Fatalf("%d objects, %d of them built from the tree", n, fromTree)
+	if n < 3000 || trees*10 < n*9 {
+		t.Fatalf("%d objects, %d of them judged from the tree alone", n, trees)
+	}
+}
+
+// TestDropObjectKeepsWhatTheTreeCannotSay: a document with a merge key, or
+// with two keys of one text, keeps its map.
+func TestDropObjectKeepsWhatTheTreeCannotSay(t *testing.T) {
+	for _, src := range []string{
+		"apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n",
+		"apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n",
+	} {
+		docs := Parse("f", []byte(src)).Docs
+		if len(docs) != 1 || docs[0].DropObject() || docs[0].Object == nil {
+			t.Errorf("%q: the map was dropped", src)
+		}
+	}
+	d := Parse("f", []byte("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")).Docs[0]
+	if !d.DropObject() || d.Object != nil || d.LineOf([]any{"data", "a"}) != 3 {
+		t.Errorf("a plain document keeps its map, or loses its lines")
 	}
 }

@@ -497,15 +497,91 @@ func NodeToValue(n *yaml.Node) (any, error) { return convert(n, 0) }
 
 // Value is the object as the OPA value the rules read: what
 // ast.InterfaceToValue(d.Object) gives, built from the parse tree while the
-// document has one (no walk of the map; `check` judges every object this
-// way), else from the map.
+// document has one that says it all (no walk of the map; `check` judges
+// every object this way), else from the map.
 func (d *Document) Value() (ast.Value, error) {
-	if d.node != nil {
-		if v, ok := nodeValue(d.node, 0); ok {
-			return v, nil
-		}
+	if d.node != nil && (d.Object == nil || fromTree(d.node, 0)) {
+		return treeValue(d.node)
 	}
 	return ast.InterfaceToValue(d.Object)
+}
+
+// DropObject releases the map of a document whose parse tree says all of
+// it (no aliases, no merge keys), so that Value and LineOf still work:
+// `check` keeps only the trees of the objects it has yet to judge. It
+// reports whether it did.
+func (d *Document) DropObject() bool {
+	if d.node == nil || !fromTree(d.node, 0) {
+		return false
+	}
+	d.Object = nil
+	return true
+}
+
+// fromTree reports whether treeValue gives the value convert and
+// ast.InterfaceToValue give: false for what only convert handles (aliases,
+// merge keys, two keys of one text).
+func fromTree(n *yaml.Node, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" || !fromTree(n.Content[i+1], depth+1) {
+				return false
+			}
+		}
+		return !repeatedKey(n) // "1" and 1 are one key of the map: it has the last one
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if !fromTree(c, depth+1) {
+				return false
+			}
+		}
+		return true
+	case yaml.ScalarNode:
+		return true
+	}
+	return false
+}
+
+// treeValue builds the OPA value of a tree fromTree accepts.
+func treeValue(n *yaml.Node) (ast.Value, error) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		kvs := make([][2]*ast.Term, len(n.Content)/2)
+		terms := make([]ast.Term, len(n.Content))
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := treeValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			terms[i].Value, terms[i+1].Value = ast.String(n.Content[i].Value), v
+			kvs[i/2] = [2]*ast.Term{&terms[i], &terms[i+1]}
+		}
+		return ast.NewObject(kvs...), nil
+	case yaml.SequenceNode:
+		terms := make([]ast.Term, len(n.Content))
+		elems := make([]*ast.Term, len(n.Content))
+		for i, c := range n.Content {
+			v, err := treeValue(c)
+			if err != nil {
+				return nil, err
+			}
+			terms[i].Value = v
+			elems[i] = &terms[i]
+		}
+		return ast.NewArray(elems...), nil
+	}
+	v, err := scalar(n)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := v.(string); ok {
+		return ast.String(s), nil
+	}
+	return ast.InterfaceToValue(v)
 }
 
 // repeatedKey reports whether two keys of a mapping have the same text.
@@ -528,56 +604,4 @@ func repeatedKey(n *yaml.Node) bool {
 		}
 	}
 	return false
-}
-
-// nodeValue is convert and ast.InterfaceToValue in one walk; false for what
-// only convert handles (aliases, merge keys), and for what it rejects.
-func nodeValue(n *yaml.Node, depth int) (ast.Value, bool) {
-	if depth > maxDepth {
-		return nil, false
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		kvs := make([][2]*ast.Term, len(n.Content)/2)
-		terms := make([]ast.Term, len(n.Content))
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
-				return nil, false
-			}
-			v, ok := nodeValue(n.Content[i+1], depth+1)
-			if !ok {
-				return nil, false
-			}
-			terms[i].Value, terms[i+1].Value = ast.String(k.Value), v
-			kvs[i/2] = [2]*ast.Term{&terms[i], &terms[i+1]}
-		}
-		if repeatedKey(n) {
-			return nil, false // "1" and 1 are one key of the map: it has the last one
-		}
-		return ast.NewObject(kvs...), true
-	case yaml.SequenceNode:
-		terms := make([]ast.Term, len(n.Content))
-		elems := make([]*ast.Term, len(n.Content))
-		for i, c := range n.Content {
-			v, ok := nodeValue(c, depth+1)
-			if !ok {
-				return nil, false
-			}
-			terms[i].Value = v
-			elems[i] = &terms[i]
-		}
-		return ast.NewArray(elems...), true
-	case yaml.ScalarNode:
-		v, err := scalar(n)
-		if err != nil {
-			return nil, false
-		}
-		if s, ok := v.(string); ok {
-			return ast.String(s), true
-		}
-		x, err := ast.InterfaceToValue(v)
-		return x, err == nil
-	}
-	return nil, false
 }
