@@ -243,6 +243,7 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 // text of the first pair, which starts after a sequence's dash.
 func (p *fastParser) mapping(indent int, first string) (*yaml.Node, bool) {
 	m := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.pos].n, Column: indent + 1})
+	var keys keySet
 	for {
 		var text string
 		if first != "" {
@@ -266,7 +267,7 @@ func (p *fastParser) mapping(indent int, first string) (*yaml.Node, bool) {
 			return nil, false
 		}
 		kn, ok := p.keyNode(key, l.n, indent+1)
-		if !ok || hasKey(m, kn.Value) {
+		if !ok || keys.has(m, kn.Value) {
 			return nil, false // duplicate keys are yaml.v3's error to word
 		}
 		m.Content = append(m.Content, kn)
@@ -303,13 +304,30 @@ func (p *fastParser) mapping(indent int, first string) (*yaml.Node, bool) {
 	}
 }
 
-// hasKey reports whether the mapping so far has the key.
-func hasKey(m *yaml.Node, key string) bool {
-	for i := 0; i < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return true
+// keySet finds a mapping's keys so far: by a scan of the first few, by a
+// map past them (a mapping of thousands of keys stays linear).
+type keySet map[string]bool
+
+// has reports whether m already has key, and notes key.
+func (ks *keySet) has(m *yaml.Node, key string) bool {
+	if *ks == nil {
+		for i := 0; i < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return true
+			}
+		}
+		if len(m.Content) < 64 {
+			return false
+		}
+		*ks = make(keySet, len(m.Content))
+		for i := 0; i < len(m.Content); i += 2 {
+			(*ks)[m.Content[i].Value] = true
 		}
 	}
+	if (*ks)[key] {
+		return true
+	}
+	(*ks)[key] = true
 	return false
 }
 

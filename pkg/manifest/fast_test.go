@@ -219,3 +219,21 @@ func TestDropObjectKeepsWhatTheTreeCannotSay(t *testing.T) {
 		t.Errorf("a plain document keeps its map, or loses its lines")
 	}
 }
+
+// TestFastParseManyKeys: a mapping of many keys, one of them repeated far
+// apart, is still the yaml.v3 path's to reject, and one without repeats is
+// read fast (in linear time: 200,000 keys).
+func TestFastParseManyKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\ndata:\n")
+	for i := range 200000 {
+		fmt.Fprintf(&b, "  k%d: v\n", i)
+	}
+	if _, ok := fastParse([]byte(b.String())); !ok {
+		t.Fatal("200,000 distinct keys: not on the fast path")
+	}
+	b.WriteString("  k7: again\n")
+	if _, ok := fastParse([]byte(b.String())); ok {
+		t.Fatal("a key repeated after 200,000 others was accepted")
+	}
+}
