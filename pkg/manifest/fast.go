@@ -13,13 +13,13 @@ import (
 // tags, styles, lines), at a fraction of the cost: yaml.v3's scanner and
 // parser were the largest cost of `meshguard check`. It accepts only what
 // it fully understands: block mappings and sequences indented with spaces,
-// plain scalars on one line, quoted scalars on one line, literal block
+// plain and quoted scalars on one line, literal and simple folded block
 // scalars, one-line flow collections of scalars, comments and `---`
 // separators. Anything else (anchors, aliases, tags, multi-line plain or
-// quoted scalars, folded block scalars, directives, tabs, duplicate keys,
-// whatever yaml.v3 would reject, ...) makes it return false, and the file
-// is parsed by yaml.v3. TestFastParseMatchesYAMLv3 holds it to yaml.v3 on
-// the whole corpus, and FuzzFastParse on anything.
+// quoted scalars, folded scalars with indented lines, directives, tabs,
+// duplicate keys, whatever yaml.v3 would reject, ...) makes it return
+// false, and the file is parsed by yaml.v3. TestFastParseMatchesYAMLv3
+// holds it to yaml.v3 on the whole corpus, and FuzzFastParse on anything.
 func fastParse(data []byte) ([]*yaml.Node, bool) {
 	if len(data) == 0 || !printable(data) {
 		return nil, false
@@ -408,8 +408,8 @@ func (p *fastParser) keyNode(key string, line, col int) (*yaml.Node, bool) {
 // lines follow, indented deeper than indent).
 func (p *fastParser) inlineValue(text string, line, col, indent int) (*yaml.Node, bool) {
 	switch text[0] {
-	case '|':
-		return p.literal(text, line, col, indent)
+	case '|', '>':
+		return p.blockScalar(text, line, col, indent)
 	case '[', '{':
 		v, rest, ok := p.flow(text, line, col)
 		if !ok || !comment(rest) {
@@ -644,9 +644,12 @@ func (p *fastParser) flow(text string, line, col int) (*yaml.Node, string, bool)
 	}
 }
 
-// literal reads a literal block scalar ("|" or "|-", a comment may follow)
-// whose lines are indented deeper than indent.
-func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bool) {
+// blockScalar reads a literal ("|", "|-") or folded (">", ">-") block
+// scalar, a comment may follow, whose lines are indented deeper than
+// indent. A folded scalar must have all its lines at one indent and no
+// leading blank line (the other cases fold in ways of their own).
+func (p *fastParser) blockScalar(text string, line, col, indent int) (*yaml.Node, bool) {
+	folded := text[0] == '>'
 	header := text[1:]
 	strip := strings.HasPrefix(header, "-")
 	if strip {
@@ -680,10 +683,15 @@ func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bo
 			lines = append(lines, "")
 			continue
 		}
-		if indentOf(t) < contentIndent {
+		if in := indentOf(t); in < contentIndent {
 			break
+		} else if folded && in > contentIndent {
+			return nil, false
 		}
 		lines = append(lines, t[contentIndent:])
+	}
+	if folded && len(lines) > 0 && lines[0] == "" {
+		return nil, false
 	}
 	p.pos = j
 	last := j - 1 // the scalar's last line with text
@@ -691,9 +699,35 @@ func (p *fastParser) literal(text string, line, col, indent int) (*yaml.Node, bo
 		lines = lines[:len(lines)-1] // trailing blank lines are chomped
 		last--
 	}
-	body := strings.Join(lines, "\n")
+	style, body := yaml.LiteralStyle, strings.Join(lines, "\n")
+	if folded {
+		style, body = yaml.FoldedStyle, fold(lines)
+	}
 	if !strip && (last < len(p.lines)-1 || !p.noFinalNewline) {
 		body += "\n" // clipped to the one line break there is
 	}
-	return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: body, Line: line, Column: col}), true
+	return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: body, Line: line, Column: col}), true
+}
+
+// fold joins the lines of a folded scalar: a line break between two lines
+// becomes a space, and each blank line between them a line break.
+func fold(lines []string) string {
+	var b strings.Builder
+	blanks := 0
+	for i, l := range lines {
+		if l == "" {
+			blanks++
+			continue
+		}
+		if i > 0 {
+			if blanks == 0 {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(strings.Repeat("\n", blanks))
+			}
+		}
+		b.WriteString(l)
+		blanks = 0
+	}
+	return b.String()
 }

@@ -126,7 +126,9 @@ func TestFastParseCases(t *testing.T) {
 		{"a: &x 1\nb: *x\n", false},
 		{"a: 1\na: 2\n", false},
 		{"a: b\n  c\n", false},
-		{"a: >\n  folded\n", false},
+		{"a: >\n  folded\n  over lines\n\n  and a paragraph\nb: >-\n  stripped\n", true},
+		{"a: >\n  folded\n    more indented\n", false},
+		{"a: >\n\n  after a blank line\n", false},
 		{"a: !!str 1\n", false},
 		{"a:\n\tb: 1\n", false},
 		{"a: \"multi\n  line\"\n", false},
@@ -152,6 +154,7 @@ func FuzzFastParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("a: [1, {b: c}]\nd: |\n  x\n"))
+	f.Add([]byte("a: >-\n  x\n  y\n\n  z\nb: 1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, "fuzz", data) })
 }
 
