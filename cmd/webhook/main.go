@@ -16,17 +16,19 @@ import (
 // The webhook allocates per request and keeps little: a high GC target buys
 // about a third more reviews/s (docs/performance.md), and the soft memory
 // limit bounds the heap. Under full load the heap reaches the limit, and RSS
-// is about 60 MiB above it (the binary and what the runtime keeps): 80 MiB
-// gave 141 MiB of RSS and 120 MiB 177 (12 s runs of hack/bench-webhook on a
-// busy machine, reviews/s within their noise). GOGC and
-// GOMEMLIMIT, when set, win: in a pod, set GOMEMLIMIT to about 80% of the
-// container's memory limit, above the inventory of a large cluster.
+// is about 28 MiB above it (the binary's pages and what the runtime keeps):
+// 80 MiB gave 109 MiB of RSS, 100 MiB 127–128 and 120 MiB 145–146, with
+// 5,290–5,715, 5,713–6,099 and 5,210–6,407 reviews/s (20 s runs of
+// hack/bench-webhook, alternated). 100 MiB keeps RSS well under the 150 MiB
+// target. GOGC and GOMEMLIMIT, when set, win: in a pod, set GOMEMLIMIT to
+// about 80% of the container's memory limit, above the inventory of a large
+// cluster.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(1000)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(80 << 20)
+		debug.SetMemoryLimit(100 << 20)
 	}
 }
 
