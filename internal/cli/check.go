@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"os"
+	"slices"
 	"runtime/debug"
 	"strings"
 
@@ -168,10 +169,12 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 	if o.fix && len(sources) > 0 {
 		return usageError("--fix works on manifest files: fix the chart's templates or the kustomization's resources instead")
 	}
-	// The files are read while the bundle loads (--fix rewrites them
-	// first, so it reads them after).
+	// The files are read while the bundle loads. Not with --fix (it
+	// rewrites them first), nor from stdin: a bundle that fails to load
+	// is reported at once, not after waiting for the end of the input.
 	var input *check.Input
-	if !o.fix {
+	early := !o.fix && !slices.Contains(paths, "-")
+	if early {
 		input = check.Start(ctx, paths, check.Options{Stdin: s.In, Workers: o.workers, Sources: sources})
 	}
 	engine, err := o.loadEngine(ctx)
@@ -181,13 +184,16 @@ func runCheck(ctx context.Context, s Streams, o *checkOptions, paths []string) e
 		}
 		return err
 	}
-	if o.fix {
+	switch {
+	case o.fix:
 		paths, stdin, reportTo, err := runFix(ctx, s, engine, paths, o.write)
 		if err != nil {
 			return err
 		}
 		s.Out = reportTo
 		input = check.Start(ctx, paths, check.Options{Stdin: stdin, Workers: o.workers})
+	case !early:
+		input = check.Start(ctx, paths, check.Options{Stdin: s.In, Workers: o.workers, Sources: sources})
 	}
 	r, err := input.Run(ctx, engine)
 	if err != nil {

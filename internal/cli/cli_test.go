@@ -3,10 +3,12 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -295,4 +297,26 @@ func TestEveryCommandHasExamples(t *testing.T) {
 	r := run(t, "", "completion", "bash")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "bash completion", "shell completion works")
+}
+
+// TestCheckBadBundleDoesNotWaitForStdin: a bundle that fails to load is
+// reported at once even when the input is a standard input that has not
+// ended (files are read while the bundle loads, but not stdin).
+func TestCheckBadBundleDoesNotWaitForStdin(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "broken.rego", "package broken\n\ndeny contains x if {\n")
+	pr, pw := io.Pipe() // never written to, never closed: a terminal nobody types in
+	defer pw.Close()
+	var out, errb bytes.Buffer
+	root := cli.NewRoot(cli.Streams{In: pr, Out: &out, Err: &errb})
+	root.SetContext(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- cli.Execute(root, []string{"check", "--policies", dir, "-"}) }()
+	select {
+	case code := <-done:
+		require.Equal(t, cli.ExitBadInput, code, errb.String())
+		require.Contains(t, errb.String(), "broken.rego")
+	case <-time.After(30 * time.Second):
+		t.Fatal("check waited for standard input before reporting the broken bundle")
+	}
 }
