@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"os"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
