@@ -132,9 +132,9 @@ type request struct {
 	raw   []byte         // the object judged: object, or oldObject on DELETE
 	obj   map[string]any // raw, decoded (mutation)
 	ref   policy.ObjectRef
-	added bool           // metadata.namespace was filled in from the request
-	old   map[string]any // the old object on UPDATE (mutation)
-	// The same two as the OPA values the rules read (validation).
+	added bool // metadata.namespace was filled in from the request
+	// The object, and the old object on UPDATE, as the OPA values the
+	// rules read (validation).
 	value, oldValue ast.Value
 }
 
@@ -166,8 +166,8 @@ func check(req admission.Request) (*request, error) {
 	return r, nil
 }
 
-// decode reads the object under judgement; the request's namespace fills
-// in a missing metadata.namespace.
+// decode reads the object under judgement into a map, for the mutator to
+// change; the request's namespace fills in a missing metadata.namespace.
 func (r *request) decode(req admission.Request) error {
 	dec := json.NewDecoder(bytes.NewReader(r.raw))
 	dec.UseNumber()
@@ -187,14 +187,6 @@ func (r *request) decode(req admission.Request) error {
 		if ns, _ := md["namespace"].(string); ns == "" {
 			md["namespace"] = req.Namespace
 			r.added = true
-		}
-	}
-	if r.op == policy.OpUpdate && len(req.OldObject.Raw) > 0 {
-		// Rules that protect objects compare with the object as it was.
-		dec := json.NewDecoder(bytes.NewReader(req.OldObject.Raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.old); err != nil {
-			return fmt.Errorf("the old %s object does not decode: %w", r.gk, err)
 		}
 	}
 	r.obj = obj

@@ -20,30 +20,19 @@ import (
 )
 
 // mapInput is how the validating webhook built its input before it decoded
-// objects straight to OPA values: encoding/json into maps, the namespace
-// filled in, the review as a map, then ast.InterfaceToValue.
-func mapInput(t *testing.T, req admission.Request, op string, raw []byte) (ast.Value, policy.ObjectRef) {
+// objects straight to OPA values: the object decoded into a map with the
+// namespace filled in (decode, which the mutator still uses), the review as
+// a map, then ast.InterfaceToValue.
+func mapInput(t *testing.T, req admission.Request, op string) (ast.Value, policy.ObjectRef) {
 	t.Helper()
-	decode := func(b []byte) map[string]any {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		return m
+	r, err := check(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	obj := decode(raw)
-	if req.Namespace != "" {
-		md, _ := obj["metadata"].(map[string]any)
-		if md == nil {
-			md = map[string]any{}
-			obj["metadata"] = md
-		}
-		if ns, _ := md["namespace"].(string); ns == "" {
-			md["namespace"] = req.Namespace
-		}
+	if err := r.decode(req); err != nil {
+		t.Fatal(err)
 	}
+	obj := r.obj
 	groups := []any{}
 	for _, g := range req.UserInfo.Groups {
 		groups = append(groups, g)
@@ -63,17 +52,19 @@ func mapInput(t *testing.T, req admission.Request, op string, raw []byte) (ast.V
 		rq["object"] = obj
 	}
 	if op == policy.OpUpdate {
-		rq["oldObject"] = decode(req.OldObject.Raw)
+		dec := json.NewDecoder(bytes.NewReader(req.OldObject.Raw))
+		dec.UseNumber()
+		var old map[string]any
+		if err := dec.Decode(&old); err != nil {
+			t.Fatal(err)
+		}
+		rq["oldObject"] = old
 	}
 	v, err := ast.InterfaceToValue(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": rq})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := policy.RefOf(obj)
-	if ref.Name == "" {
-		ref.Name = req.Name
-	}
-	return v, ref
+	return v, r.ref
 }
 
 // TestInputMatchesMaps holds the webhook's input to the map-based one for
@@ -116,7 +107,7 @@ func TestInputMatchesMaps(t *testing.T) {
 					if err := r.decodeValue(req); err != nil {
 						t.Fatalf("%s: %v", f, err)
 					}
-					want, wantRef := mapInput(t, req, string(op), r.raw)
+					want, wantRef := mapInput(t, req, string(op))
 					if got := r.input(req); got.Compare(want) != 0 {
 						t.Fatalf("%s %s (namespace %q):\ngot  %v\nwant %v", f, op, ns, got, want)
 					}
