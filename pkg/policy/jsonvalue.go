@@ -167,26 +167,39 @@ func (d *jsonDecoder) object(depth int) (ast.Value, error) {
 			return nil, err
 		}
 		index = d.setKey(from, index, k, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSONSyntax
+		closed, err := d.after('}')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case '}':
-			d.pos++
-			ts := d.terms(from)
-			kvs := make([][2]*ast.Term, len(ts)/2)
-			for i := range kvs {
-				kvs[i] = [2]*ast.Term{&ts[2*i], &ts[2*i+1]}
-			}
-			return ast.NewObject(kvs...), nil
-		default:
-			return nil, errJSONSyntax
+		if !closed {
+			continue
 		}
+		ts := d.terms(from)
+		kvs := make([][2]*ast.Term, len(ts)/2)
+		for i := range kvs {
+			kvs[i] = [2]*ast.Term{&ts[2*i], &ts[2*i+1]}
+		}
+		return ast.NewObject(kvs...), nil
 	}
+}
+
+// after reads what follows an element of an object or array: a comma
+// (false: another element comes) or the closing bracket (true).
+func (d *jsonDecoder) after(closing byte) (bool, error) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, errJSONSyntax
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.space()
+		return false, nil
+	case closing:
+		d.pos++
+		return true, nil
+	}
+	return false, errJSONSyntax
 }
 
 // setKey pushes k: v onto the stack of the object that starts at from, or
@@ -237,25 +250,19 @@ func (d *jsonDecoder) array(depth int) (ast.Value, error) {
 			return nil, err
 		}
 		d.stack = append(d.stack, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSONSyntax
+		closed, err := d.after(']')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case ']':
-			d.pos++
-			ts := d.terms(from)
-			elems := make([]*ast.Term, len(ts))
-			for i := range ts {
-				elems[i] = &ts[i]
-			}
-			return ast.NewArray(elems...), nil
-		default:
-			return nil, errJSONSyntax
+		if !closed {
+			continue
 		}
+		ts := d.terms(from)
+		elems := make([]*ast.Term, len(ts))
+		for i := range ts {
+			elems[i] = &ts[i]
+		}
+		return ast.NewArray(elems...), nil
 	}
 }
 
