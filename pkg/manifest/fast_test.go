@@ -240,3 +240,23 @@ func TestFastParseManyKeys(t *testing.T) {
 		t.Fatal("a key repeated after 200,000 others was accepted")
 	}
 }
+
+// BenchmarkParseCorpus reads every file of the corpus from memory: the
+// reading step of `check` (docs/performance.md).
+func BenchmarkParseCorpus(b *testing.B) {
+	files, _ := Expand([]string{testutil.Corpus(b)})
+	var data [][]byte
+	for _, f := range files {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = append(data, d)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range data {
+			Parse("f", d)
+		}
+	}
+}
