@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/meshguard/meshguard/pkg/inventory"
 	"github.com/meshguard/meshguard/pkg/manifest"
 	"github.com/meshguard/meshguard/pkg/policy"
@@ -56,6 +58,11 @@ type Input struct {
 type decoded struct {
 	file    manifest.File
 	results []report.Result
+	// values are the objects as the rules read them (nil for an object no
+	// rule covers and the inventory does not keep), or why one could not be
+	// converted.
+	values  []ast.Value
+	invalid []error
 	pruned  bool
 }
 
@@ -74,11 +81,12 @@ func Start(ctx context.Context, paths []string, opts Options) *Input {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	in := &Input{files: files, errs: errs, workers: workers, done: make(chan struct{}), out: make([]decoded, len(files)), cancel: cancel}
-	// Decode in parallel, keeping the input order. Once the engine is
-	// known, an object of a kind no rule covers gets its result at once and
-	// its parse tree dropped (its body too unless the inventory keeps it),
-	// so that a large input holds only what evaluation needs; the files
-	// read before are pruned by Run.
+	// Decode in parallel, keeping the input order, each object straight
+	// into the OPA value the rules read (no map). Once the engine is known,
+	// each file is pruned as soon as it is read, so that a large input
+	// holds only what evaluation needs; the files read before are pruned
+	// by Run.
+	read := manifest.Options{Values: true} // objects are judged as OPA values
 	go func() {
 		defer close(in.done)
 		parallel(len(files), workers, func(i int) {
@@ -87,10 +95,10 @@ func Start(ctx context.Context, paths []string, opts Options) *Input {
 			}
 			var f manifest.File
 			if i < nfiles {
-				f = manifest.ReadFile(files[i], opts.Stdin)
+				f = read.ReadFile(files[i], opts.Stdin)
 			} else {
 				src := opts.Sources[i-nfiles]
-				f = manifest.Parse(src.Name, src.Data)
+				f = read.Parse(src.Name, src.Data)
 			}
 			d := decoded{file: f}
 			if e := in.engine.Load(); e != nil {
@@ -108,25 +116,33 @@ func (in *Input) Stop() {
 	<-in.done
 }
 
-// prune makes the results of a file's objects and drops what evaluation
-// will not need: the tree of an object no rule covers, the map of one the
-// inventory does not keep (its tree holds all of it).
+// prune makes the results of a file's objects, and their OPA values for
+// the objects a rule covers or the inventory keeps, and drops what
+// evaluation will not need: every map (the value holds it), the tree of an
+// object no rule covers (the tree is kept only for the lines of findings).
 func (d *decoded) prune(engine *policy.Engine) {
-	d.results = make([]report.Result, len(d.file.Docs))
-	for j := range d.file.Docs {
-		doc := &d.file.Docs[j]
-		ref := policy.RefOf(doc.Object)
+	docs := d.file.Docs
+	d.results = make([]report.Result, len(docs))
+	d.values = make([]ast.Value, len(docs))
+	d.invalid = make([]error, len(docs))
+	for j := range docs {
+		doc := &docs[j]
+		var ref policy.ObjectRef
+		if doc.Object != nil { // a document Options.Values could not take
+			ref = policy.RefOf(doc.Object)
+		} else {
+			v, _ := doc.Value() // its value, made when parsed
+			ref = policy.RefOfValue(v.(ast.Object))
+		}
 		d.results[j] = report.Result{File: doc.File, Line: doc.Line, Object: ref}
 		gk := ref.GroupKind()
-		tracked := inventory.Tracked(gk) && engine.ReadsInventory(gk)
-		switch {
-		case !engine.Covers(gk):
-			doc.DropLines()
-			if !tracked {
-				doc.Object = nil
-			}
-		case !tracked:
-			doc.DropObject() // judged from its tree (Document.Value)
+		covered := engine.Covers(gk)
+		if covered || (inventory.Tracked(gk) && engine.ReadsInventory(gk)) {
+			d.values[j], d.invalid[j] = doc.Value()
+		}
+		doc.Object = nil
+		if !covered {
+			*doc = manifest.Document{} // its result and value are all it leaves
 		}
 	}
 	d.pruned = true
@@ -144,25 +160,30 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 	}
 	inv := inventory.For(engine.ReadsInventory)
 	errs := in.errs
+	parallel(len(in.out), in.workers, func(i int) {
+		if d := &in.out[i]; !d.pruned {
+			d.prune(engine)
+		}
+	})
 	var docs []*manifest.Document
 	var results []report.Result
+	var values []ast.Value
+	var invalid []error
 	var skipped []manifest.Error
 	for i := range in.out {
 		d := &in.out[i]
-		if !d.pruned {
-			d.prune(engine)
-		}
 		errs = append(errs, d.file.Errors...)
 		skipped = append(skipped, d.file.Skipped...)
 		for j := range d.file.Docs {
-			doc := &d.file.Docs[j]
-			if doc.Object != nil {
-				inv.Add(doc.Object)
+			docs = append(docs, &d.file.Docs[j])
+			if v := d.values[j]; v != nil {
+				inv.Put(d.results[j].Object, v)
 			}
-			docs = append(docs, doc)
 		}
 		results = append(results, d.results...)
-		d.results = nil
+		values = append(values, d.values...)
+		invalid = append(invalid, d.invalid...)
+		d.results, d.values, d.invalid = nil, nil, nil
 	}
 	if err := engine.SetInventory(ctx, inv.Document()); err != nil {
 		return nil, err
@@ -179,12 +200,12 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 			*doc = manifest.Document{}
 			return
 		}
-		input, err := doc.Value()
-		if err != nil {
+		if err := invalid[i]; err != nil {
 			evalErrs[i] = fmt.Errorf("%s:%d: converting the object: %w", doc.File, doc.Line, err)
 			return
 		}
-		findings, err := engine.EvaluateInput(ctx, results[i].Object, policy.OpCreate, input)
+		findings, err := engine.EvaluateInput(ctx, results[i].Object, policy.OpCreate, values[i])
+		values[i] = nil
 		if err != nil {
 			evalErrs[i] = fmt.Errorf("%s:%d: %w", doc.File, doc.Line, err)
 			return

@@ -158,11 +158,12 @@ func FuzzFastParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, "fuzz", data) })
 }
 
-// TestValueMatchesInterfaceToValue: Document.Value built from the parse tree
-// is ast.InterfaceToValue of the map, with the map kept and dropped
-// (DropObject), for every object of the corpus, the fixtures and the
-// examples, and for the cases fromTree leaves to the map.
-func TestValueMatchesInterfaceToValue(t *testing.T) {
+// TestValuesMatchMaps: parsing with Options.Values gives the same objects,
+// errors and skipped documents as parsing with maps, each object's Value is
+// ast.InterfaceToValue of its map and its lines are the same, for every
+// file of the corpus, the fixtures and the examples, and for the cases the
+// tree leaves to the map. Most objects get no map at all.
+func TestValuesMatchMaps(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
 	var data [][]byte
@@ -174,52 +175,65 @@ func TestValueMatchesInterfaceToValue(t *testing.T) {
 		data = append(data, b)
 	}
 	data = append(data, []byte("apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n"),
-		[]byte("apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: 2.5\n  z: 0x10\n  n: ~\n"))
+		[]byte("apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: 2.5\n  z: 0x10\n  n: ~\n"),
+		[]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- 3\n"),
+		[]byte("apiVersion: 1\nkind: ConfigMap\n---\nkind: ConfigMap\n---\nmetadata: {}\n---\n- a\n---\napiVersion: v1\nkind: ConfigMap\nx: .nan\n"))
 	n, trees := 0, 0
-	for _, b := range data {
-		for _, d := range Parse("f", b).Docs {
-			want, err := ast.InterfaceToValue(d.Object)
+	for i, b := range data {
+		name := fmt.Sprintf("f%d", i)
+		maps, values := Parse(name, b), Options{Values: true}.Parse(name, b)
+		if !reflect.DeepEqual(maps.Errors, values.Errors) || !reflect.DeepEqual(maps.Skipped, values.Skipped) || len(maps.Docs) != len(values.Docs) {
+			t.Fatalf("%s: with maps %d objects, errors %v, skipped %v; with values %d, %v, %v",
+				files[min(i, len(files)-1)], len(maps.Docs), maps.Errors, maps.Skipped, len(values.Docs), values.Errors, values.Skipped)
+		}
+		for j, m := range maps.Docs {
+			v := values.Docs[j]
+			if m.File != v.File || m.Index != v.Index || m.Item != v.Item || m.Line != v.Line {
+				t.Fatalf("%s:%d: document %+v with maps, %+v with values", m.File, m.Line, m, v)
+			}
+			want, err := ast.InterfaceToValue(m.Object)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, drop := range []bool{false, true} {
-				if drop && !d.DropObject() {
-					break
+			got, err := v.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Compare(want) != 0 {
+				t.Fatalf("%s:%d: Value %v, InterfaceToValue %v", m.File, m.Line, got, want)
+			}
+			for _, path := range [][]any{{"metadata", "name"}, {"spec"}, {"spec", "template", "spec", "containers", 0, "image"}, {"missing", "x"}} {
+				if a, b := m.LineOf(path), v.LineOf(path); a != b {
+					t.Fatalf("%s:%d: line of %v: %d with maps, %d with values", m.File, m.Line, path, a, b)
 				}
-				got, err := d.Value()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got.Compare(want) != 0 {
-					t.Fatalf("%s:%d (map dropped: %v): Value %v, InterfaceToValue %v", d.File, d.Line, drop, got, want)
-				}
-				if drop {
-					trees++
-				}
+			}
+			if v.Object == nil {
+				trees++
 			}
 			n++
 		}
 	}
 	if n < 3000 || trees*10 < n*9 {
-		t.Fatalf("%d objects, %d of them judged from the tree alone", n, trees)
+		t.Fatalf("%d objects, %d of them without a map", n, trees)
 	}
 }
 
-// TestDropObjectKeepsWhatTheTreeCannotSay: a document with a merge key, or
-// with two keys of one text, keeps its map.
-func TestDropObjectKeepsWhatTheTreeCannotSay(t *testing.T) {
+// TestValuesKeepMapsWhereTheTreeCannotSay: with Options.Values, a document
+// with a merge key, or with two keys of one text, keeps its map; a plain one
+// has none and keeps its lines.
+func TestValuesKeepMapsWhereTheTreeCannotSay(t *testing.T) {
 	for _, src := range []string{
 		"apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n",
 		"apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n",
 	} {
-		docs := Parse("f", []byte(src)).Docs
-		if len(docs) != 1 || docs[0].DropObject() || docs[0].Object == nil {
-			t.Errorf("%q: the map was dropped", src)
+		docs := Options{Values: true}.Parse("f", []byte(src)).Docs
+		if len(docs) != 1 || docs[0].Object == nil {
+			t.Errorf("%q: no map", src)
 		}
 	}
-	d := Parse("f", []byte("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")).Docs[0]
-	if !d.DropObject() || d.Object != nil || d.LineOf([]any{"data", "a"}) != 3 {
-		t.Errorf("a plain document keeps its map, or loses its lines")
+	d := Options{Values: true}.Parse("f", []byte("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")).Docs[0]
+	if d.Object != nil || d.LineOf([]any{"data", "a"}) != 3 {
+		t.Errorf("a plain document has a map, or lost its lines")
 	}
 }
 

@@ -34,15 +34,13 @@ type Document struct {
 	// Line is where the object starts (1-based).
 	Line int
 	// Object is the decoded object, as sigs.k8s.io/yaml would give it: maps
-	// with string keys, int64, float64, bool, string, nil.
+	// with string keys, int64, float64, bool, string, nil. With
+	// Options.Values it is nil for the objects Value holds.
 	Object map[string]any
 
-	node *yaml.Node
+	node  *yaml.Node
+	value ast.Object // with Options.Values, when Object is nil
 }
-
-// DropLines releases the parse tree kept for LineOf, which then returns 0.
-// Callers that know no finding will need a line use it to save memory.
-func (d *Document) DropLines() { d.node = nil }
 
 // LineOf returns the line of the field at path (keys and indices, as in a
 // finding's path), or of its nearest existing parent; 0 when unknown.
@@ -181,8 +179,25 @@ type File struct {
 	Errors []Error
 }
 
+// Options change what ReadFile and Parse keep of each object.
+type Options struct {
+	// Values leaves Document.Object nil for every object whose parse tree
+	// says all of it (no aliases, no merge keys, not a `kind: List`):
+	// Value and LineOf read the tree, and no map is built. The other
+	// objects still get their map. check judges OPA values and uses it.
+	Values bool
+}
+
 // ReadFile reads one file ("-" is stdin).
-func ReadFile(name string, stdin io.Reader) File {
+func ReadFile(name string, stdin io.Reader) File { return Options{}.ReadFile(name, stdin) }
+
+// Parse decodes every document of a file's content. Documents that parse are
+// returned even when a later one fails. Plain block YAML is read by
+// fastParse, anything else by yaml.v3: the same trees either way.
+func Parse(name string, data []byte) File { return Options{}.Parse(name, data) }
+
+// ReadFile is the package's ReadFile with the options.
+func (o Options) ReadFile(name string, stdin io.Reader) File {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -197,18 +212,16 @@ func ReadFile(name string, stdin io.Reader) File {
 	if err != nil {
 		return File{Errors: []Error{{File: name, Message: describe(err)}}}
 	}
-	return Parse(name, data)
+	return o.Parse(name, data)
 }
 
-// Parse decodes every document of a file's content. Documents that parse are
-// returned even when a later one fails. Plain block YAML is read by
-// fastParse, anything else by yaml.v3: the same trees either way.
-func Parse(name string, data []byte) File {
+// Parse is the package's Parse with the options.
+func (o Options) Parse(name string, data []byte) File {
 	var f File
 	if fast {
 		if roots, ok := fastParse(data); ok {
 			for index, root := range roots {
-				f.document(name, index, root)
+				f.document(o, name, index, root)
 			}
 			return f
 		}
@@ -224,7 +237,7 @@ func Parse(name string, data []byte) File {
 			f.Errors = append(f.Errors, parseError(name, err))
 			break // the decoder cannot resume after a syntax error
 		}
-		f.document(name, index, &root)
+		f.document(o, name, index, &root)
 	}
 	return f
 }
@@ -233,13 +246,16 @@ func Parse(name string, data []byte) File {
 var fast = true
 
 // document adds the objects of one parsed document.
-func (f *File) document(name string, index int, root *yaml.Node) {
+func (f *File) document(o Options, name string, index int, root *yaml.Node) {
 	if len(root.Content) == 0 {
 		return
 	}
 	n := resolve(root.Content[0])
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty document
+	}
+	if o.Values && f.fromTree(name, index, n) {
+		return
 	}
 	v, err := convert(n, 0)
 	if err != nil {
@@ -260,19 +276,72 @@ func (f *File) document(name string, index int, root *yaml.Node) {
 	f.Errors = append(f.Errors, e...)
 }
 
-func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Document, []Error) {
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	if apiVersion == "" || kind == "" {
-		missing := "apiVersion"
-		if kind == "" {
-			missing = "kind"
-			if apiVersion == "" {
-				missing = "apiVersion and kind"
+// fromTree adds the object of a document whose tree says all of it as its
+// OPA value, without a map (Options.Values). It reports false, having added
+// nothing, for any other document (and for a List), which document then
+// reads through its map: the same objects, errors and messages either way.
+func (f *File) fromTree(name string, index int, n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode || !fromTree(n, 0) {
+		return false
+	}
+	v, err := treeValue(n)
+	if err != nil {
+		f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
+		return true
+	}
+	obj := v.(ast.Object)
+	field := func(key *ast.Term) any {
+		if t := obj.Get(key); t != nil {
+			if s, ok := t.Value.(ast.String); ok {
+				return string(s)
+			}
+			if _, null := t.Value.(ast.Null); !null {
+				return t.Value // present, not a string
 			}
 		}
-		return nil, []Error{{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is not a Kubernetes object: %s missing", index+1, missing)}}
+		return nil
 	}
+	apiVersion, kind := field(apiVersionKey), field(kindKey)
+	switch {
+	case kind == "List":
+		return false
+	case apiVersion == nil && kind == nil:
+		f.Skipped = append(f.Skipped, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d has no apiVersion and no kind: not a Kubernetes object", index+1)})
+	default:
+		if err := notObject(name, index, n, apiVersion, kind); err != nil {
+			f.Errors = append(f.Errors, *err)
+			break
+		}
+		f.Docs = append(f.Docs, Document{File: name, Index: index, Item: -1, Line: n.Line, node: n, value: obj})
+	}
+	return true
+}
+
+var apiVersionKey, kindKey = ast.StringTerm("apiVersion"), ast.StringTerm("kind")
+
+// notObject is the error of a document whose apiVersion or kind is missing
+// (or not a string), nil for an object.
+func notObject(name string, index int, n *yaml.Node, apiVersion, kind any) *Error {
+	a, _ := apiVersion.(string)
+	k, _ := kind.(string)
+	if a != "" && k != "" {
+		return nil
+	}
+	missing := "apiVersion"
+	if k == "" {
+		missing = "kind"
+		if a == "" {
+			missing = "apiVersion and kind"
+		}
+	}
+	return &Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d is not a Kubernetes object: %s missing", index+1, missing)}
+}
+
+func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Document, []Error) {
+	if err := notObject(name, index, n, obj["apiVersion"], obj["kind"]); err != nil {
+		return nil, []Error{*err}
+	}
+	kind := obj["kind"].(string)
 	if kind != "List" {
 		return []Document{{File: name, Index: index, Item: -1, Line: n.Line, Object: obj, node: n}}, nil
 	}
@@ -496,26 +565,17 @@ func scalar(n *yaml.Node) (any, error) {
 func NodeToValue(n *yaml.Node) (any, error) { return convert(n, 0) }
 
 // Value is the object as the OPA value the rules read: what
-// ast.InterfaceToValue(d.Object) gives, built from the parse tree while the
-// document has one that says it all (no walk of the map; `check` judges
-// every object this way), else from the map.
+// ast.InterfaceToValue(d.Object) gives. With Options.Values it was made
+// when the document was parsed; otherwise it is built from the parse tree
+// when the tree says it all (no walk of the map), else from the map.
 func (d *Document) Value() (ast.Value, error) {
-	if d.node != nil && (d.Object == nil || fromTree(d.node, 0)) {
+	if d.value != nil {
+		return d.value, nil
+	}
+	if d.node != nil && fromTree(d.node, 0) {
 		return treeValue(d.node)
 	}
 	return ast.InterfaceToValue(d.Object)
-}
-
-// DropObject releases the map of a document whose parse tree says all of
-// it (no aliases, no merge keys), so that Value and LineOf still work:
-// `check` keeps only the trees of the objects it has yet to judge. It
-// reports whether it did.
-func (d *Document) DropObject() bool {
-	if d.node == nil || !fromTree(d.node, 0) {
-		return false
-	}
-	d.Object = nil
-	return true
 }
 
 // fromTree reports whether treeValue gives the value convert and

@@ -48,10 +48,6 @@ spec:
 	assert.Equal(t, "DISABLE", port.(map[string]any)["mode"])
 
 	assert.Equal(t, 16, pa.LineOf([]any{"spec", "portLevelMtls", "8080", "mode"}))
-	dropped := pa
-	dropped.DropLines()
-	assert.Zero(t, dropped.LineOf([]any{"spec", "portLevelMtls", "8080", "mode"}), "no line once the tree is dropped")
-	assert.Equal(t, "DISABLE", dropped.Object["spec"].(map[string]any)["portLevelMtls"].(map[string]any)["8080"].(map[string]any)["mode"], "the object stays")
 	assert.Equal(t, 15, pa.LineOf([]any{"spec", "portLevelMtls", "8080"}))
 	assert.Equal(t, 18, pa.LineOf([]any{"spec", "selector", "matchLabels", "app"}))
 	assert.Equal(t, 17, pa.LineOf([]any{"spec", "selector", "missing", "deeper"}), "a missing field gives its nearest parent's line")
