@@ -137,6 +137,7 @@ func newProgram(p *ir.Policy) (*program, error) {
 		prog.files = append(prog.files, f.Value)
 	}
 	var funcs []*vmFunc
+	fields := localFields{}
 	if p.Funcs != nil {
 		for i, fn := range p.Funcs.Funcs {
 			f := &vmFunc{path: fn.Path, index: i, memo: len(fn.Params) == 2, params: fn.Params, blocks: fn.Blocks}
@@ -145,7 +146,7 @@ func newProgram(p *ir.Policy) (*program, error) {
 				f.size = max(f.size, int(l)+1)
 			}
 			for _, b := range fn.Blocks {
-				f.size = max(f.size, maxLocal(b)+1)
+				f.size = max(f.size, maxLocal(b, fields)+1)
 			}
 			prog.byName[fn.Name] = f
 			if len(fn.Path) > 0 {
@@ -177,8 +178,10 @@ func newProgram(p *ir.Policy) (*program, error) {
 }
 
 // maxLocal is the highest local a block names (read off the statements'
-// fields, nested blocks included).
-func maxLocal(b *ir.Block) int {
+// fields, nested blocks included). The fields to read are worked out once
+// per type (fields), as walking every field by reflection took about a
+// tenth of loading the bundle.
+func maxLocal(b *ir.Block, fields localFields) int {
 	m := 0
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
@@ -192,19 +195,60 @@ func maxLocal(b *ir.Block) int {
 				walk(v.Index(i))
 			}
 		case reflect.Struct:
-			for i := 0; i < v.NumField(); i++ {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i))
-				}
+			for _, i := range fields.of(v.Type()) {
+				walk(v.Field(i))
 			}
 		case reflect.Int:
-			if v.Type() == reflect.TypeFor[ir.Local]() {
+			if v.Type() == localType {
 				m = max(m, int(v.Int()))
 			}
 		}
 	}
 	walk(reflect.ValueOf(b))
 	return m
+}
+
+var localType = reflect.TypeFor[ir.Local]()
+
+// localFields are, by struct type, the exported fields that may hold a
+// local: not strings, numbers of other types or locations.
+type localFields map[reflect.Type]*structFields
+
+type structFields struct {
+	fields []int
+	done   bool // false while the type's own fields are worked out
+}
+
+func (lf localFields) of(t reflect.Type) []int {
+	if sf := lf[t]; sf != nil {
+		return sf.fields
+	}
+	sf := &structFields{}
+	lf[t] = sf
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() && lf.mayHold(f.Type) {
+			sf.fields = append(sf.fields, i)
+		}
+	}
+	sf.done = true
+	return sf.fields
+}
+
+func (lf localFields) mayHold(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return lf.mayHold(t.Elem())
+	case reflect.Interface:
+		return true
+	case reflect.Struct:
+		if sf := lf[t]; sf != nil && !sf.done {
+			return true // a type that holds itself (a block's statements hold blocks)
+		}
+		return len(lf.of(t)) > 0
+	case reflect.Int:
+		return t == localType
+	}
+	return false
 }
 
 // Break codes of exec besides a break index (0 = to the end of the current
