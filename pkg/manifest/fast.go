@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"bytes"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -20,15 +22,39 @@ import (
 // duplicate keys, whatever yaml.v3 would reject, ...) makes it return
 // false, and the file is parsed by yaml.v3. TestFastParseMatchesYAMLv3
 // holds it to yaml.v3 on the whole corpus, and FuzzFastParse on anything.
-func fastParse(data []byte) ([]*yaml.Node, bool) {
+//
+// The trees are valid until the parser is released (release), which the
+// caller does once it holds what it needs of them: the nodes are reused by
+// the next file, so that reading a large input does not make new memory for
+// every tree.
+func fastParse(data []byte) (*fastParser, []*yaml.Node, bool) {
 	if len(data) == 0 || !printable(data) {
-		return nil, false
+		return nil, nil, false
 	}
-	p := &fastParser{noFinalNewline: data[len(data)-1] != '\n'}
+	p := parsers.Get().(*fastParser)
+	p.pos, p.noFinalNewline = 0, data[len(data)-1] != '\n'
+	roots, ok := p.parse(data)
+	if !ok {
+		p.release()
+		return nil, nil, false
+	}
+	return p, roots, true
+}
+
+var parsers = sync.Pool{New: func() any { return new(fastParser) }}
+
+// release gives the parser, and the nodes of its trees, to the next file.
+func (p *fastParser) release() {
+	p.lines = p.lines[:0]
+	p.slab, p.reuse, p.made = nil, 0, 0
+	parsers.Put(p)
+}
+
+func (p *fastParser) parse(data []byte) ([]*yaml.Node, bool) {
 	// Split into lines, keeping their numbers. The lines, and the values
 	// of the nodes, are slices of one copy of the data.
 	text := string(data)
-	p.lines = make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1)
+	p.lines = slices.Grow(p.lines[:0], bytes.Count(data, []byte{'\n'})+1)
 	for n, rest := 1, text; len(rest) > 0; n++ {
 		i := strings.IndexByte(rest, '\n')
 		var line string
@@ -141,14 +167,26 @@ type fastParser struct {
 	noFinalNewline bool // the last line ends the data without a line break
 	slab           []yaml.Node
 	made           int // nodes in the slabs so far
+	// slabs are every slab the parser made, for the files it reads next;
+	// reuse is the next one to take.
+	slabs [][]yaml.Node
+	reuse int
 }
 
-// node returns a node like n, from a slab: one allocation for many nodes.
+// node returns a node like n, from a slab: one allocation for many nodes,
+// and none once the parser has read a file as large.
 func (p *fastParser) node(n yaml.Node) *yaml.Node {
 	if len(p.slab) == 0 {
-		// About two nodes a line (a key and its value) for the file's
-		// first slab; more when a file holds more.
-		p.slab = make([]yaml.Node, max(16, min(2*len(p.lines)+4, 1024)-p.made))
+		if p.reuse < len(p.slabs) {
+			p.slab = p.slabs[p.reuse]
+			p.reuse++
+		} else {
+			// About two nodes a line (a key and its value) for the
+			// file's first slab; more when a file holds more.
+			p.slab = make([]yaml.Node, max(16, min(2*len(p.lines)+4, 1024)-p.made))
+			p.slabs = append(p.slabs, p.slab)
+			p.reuse = len(p.slabs)
+		}
 		p.made += len(p.slab)
 	}
 	x := &p.slab[0]

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,10 +51,11 @@ func sameTree(path string, a, b *yaml.Node) error {
 // Parse the same File. It reports whether the fast path was taken.
 func checkFast(t *testing.T, name string, data []byte) bool {
 	t.Helper()
-	roots, ok := fastParse(data)
+	p, roots, ok := fastParse(data)
 	if !ok {
 		return false
 	}
+	defer p.release()
 	want, err := v3Roots(data)
 	if err != nil {
 		t.Fatalf("%s: fastParse accepts what yaml.v3 rejects: %v", name, err)
@@ -81,11 +83,6 @@ func checkFast(t *testing.T, name string, data []byte) bool {
 	slow := Parse(name, data)
 	fast = true
 	got := Parse(name, data)
-	for _, f := range []*File{&got, &slow} {
-		for i := range f.Docs {
-			f.Docs[i].node = nil // the trees are compared above
-		}
-	}
 	if !reflect.DeepEqual(got, slow) {
 		t.Fatalf("%s: Parse differs with the fast path:\n%+v\n%+v", name, got, slow)
 	}
@@ -246,11 +243,11 @@ func TestFastParseManyKeys(t *testing.T) {
 	for i := range 200000 {
 		fmt.Fprintf(&b, "  k%d: v\n", i)
 	}
-	if _, ok := fastParse([]byte(b.String())); !ok {
+	if _, _, ok := fastParse([]byte(b.String())); !ok {
 		t.Fatal("200,000 distinct keys: not on the fast path")
 	}
 	b.WriteString("  k7: again\n")
-	if _, ok := fastParse([]byte(b.String())); ok {
+	if _, _, ok := fastParse([]byte(b.String())); ok {
 		t.Fatal("a key repeated after 200,000 others was accepted")
 	}
 }
@@ -273,4 +270,87 @@ func BenchmarkParseCorpus(b *testing.B) {
 			Parse("f", d)
 		}
 	}
+}
+
+// treeLineOf is LineOf read off a yaml.v3 tree by walking it, as Document
+// kept the tree before its line index: the reference the index is held to.
+func treeLineOf(n *yaml.Node, path []any) int {
+	line := n.Line
+	for _, p := range path {
+		n = resolve(n)
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			key := fmt.Sprint(p)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line, next = n.Content[i].Line, n.Content[i+1]
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if idx, ok := toIndex(p); ok && idx >= 0 && idx < len(n.Content) {
+				next = n.Content[idx]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// TestLineIndexMatchesTree: LineOf gives, for the path of every node of
+// every object of the corpus, the fixtures and the examples (and for paths
+// one step past it, and a few that are not there), the line a walk of the
+// yaml.v3 tree gives.
+func TestLineIndexMatchesTree(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
+	files = append(files, filepath.Join(root, "pkg", "manifest", "testdata", "anchors.yaml"))
+	paths := 0
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trees, _ := v3Roots(data)
+		for _, values := range []bool{false, true} {
+			for _, d := range (Options{Values: values}).Parse(name, data).Docs {
+				if d.Item >= 0 || d.Index >= len(trees) {
+					continue // a List item: its tree is the List's
+				}
+				tree := resolve(trees[d.Index].Content[0])
+				var walk func(n *yaml.Node, path []any, depth int)
+				walk = func(n *yaml.Node, path []any, depth int) {
+					for _, p := range [][]any{path, append(slices.Clip(path), "missing"), append(slices.Clip(path), 99999), append(slices.Clip(path), -1)} {
+						if got, want := d.LineOf(p), treeLineOf(tree, p); got != want {
+							t.Fatalf("%s: line of %v: %d, the tree says %d", name, p, got, want)
+						}
+						paths++
+					}
+					if n = resolve(n); depth > 50 {
+						return
+					}
+					switch n.Kind {
+					case yaml.MappingNode:
+						for i := 0; i+1 < len(n.Content); i += 2 {
+							walk(n.Content[i+1], append(slices.Clip(path), n.Content[i].Value), depth+1)
+						}
+					case yaml.SequenceNode:
+						for i, c := range n.Content {
+							walk(c, append(slices.Clip(path), i), depth+1)
+						}
+					}
+				}
+				walk(tree, nil, 0)
+			}
+		}
+	}
+	if paths < 500_000 {
+		t.Fatalf("only %d paths compared", paths)
+	}
+	t.Logf("%d paths compared", paths)
 }

@@ -38,43 +38,78 @@ type Document struct {
 	// Options.Values it is nil for the objects Value holds.
 	Object map[string]any
 
-	node  *yaml.Node
+	lines lineIndex
 	value ast.Object // with Options.Values, when Object is nil
 }
 
 // LineOf returns the line of the field at path (keys and indices, as in a
 // finding's path), or of its nearest existing parent; 0 when unknown.
 func (d *Document) LineOf(path []any) int {
-	if d.node == nil {
+	ix := d.lines
+	if len(ix) == 0 {
 		return 0
 	}
-	n := d.node
-	line := n.Line
+	cur, line := 0, int(ix[0].line)
 	for _, p := range path {
-		n = resolve(n)
-		var next *yaml.Node
-		switch n.Kind {
+		e, next := ix[cur], -1
+		switch e.kind {
 		case yaml.MappingNode:
 			key := fmt.Sprint(p)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == key {
-					line = n.Content[i].Line
-					next = n.Content[i+1]
+			for c := cur + 1; c < int(e.end); c = int(ix[c].end) {
+				if ix[c].key == key {
+					next = c
 					break
 				}
 			}
 		case yaml.SequenceNode:
-			if idx, ok := toIndex(p); ok && idx >= 0 && idx < len(n.Content) {
-				next = n.Content[idx]
-				line = next.Line
+			if idx, ok := toIndex(p); ok && idx >= 0 {
+				for c, i := cur+1, 0; c < int(e.end); c, i = int(ix[c].end), i+1 {
+					if i == idx {
+						next = c
+						break
+					}
+				}
 			}
 		}
-		if next == nil {
+		if next < 0 {
 			return line
 		}
-		n = next
+		cur, line = next, int(ix[next].line)
 	}
 	return line
+}
+
+// lineIndex is what LineOf reads of an object's parse tree, so that the
+// tree need not be kept once the object is read: an entry per node, in the
+// tree's order, aliases resolved (a document reaches here only once convert
+// has bounded its aliases, or fromTree found none).
+type lineIndex []lineEntry
+
+type lineEntry struct {
+	key  string // the key that leads to the node in its mapping; "" in a sequence
+	line int32  // the key's line in a mapping, else the node's own line
+	end  int32  // the entry after the node's subtree
+	kind yaml.Kind
+}
+
+func indexLines(n *yaml.Node) lineIndex { return appendLines(nil, "", n.Line, n) }
+
+func appendLines(ix lineIndex, key string, line int, n *yaml.Node) lineIndex {
+	n = resolve(n)
+	at := len(ix)
+	ix = append(ix, lineEntry{key: key, line: int32(line), kind: n.Kind})
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ix = appendLines(ix, n.Content[i].Value, n.Content[i].Line, n.Content[i+1])
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			ix = appendLines(ix, "", c.Line, c)
+		}
+	}
+	ix[at].end = int32(len(ix))
+	return ix
 }
 
 func toIndex(p any) (int, bool) {
@@ -219,10 +254,11 @@ func (o Options) ReadFile(name string, stdin io.Reader) File {
 func (o Options) Parse(name string, data []byte) File {
 	var f File
 	if fast {
-		if roots, ok := fastParse(data); ok {
+		if p, roots, ok := fastParse(data); ok {
 			for index, root := range roots {
 				f.document(o, name, index, root)
 			}
+			p.release() // the documents keep nothing of the trees
 			return f
 		}
 	}
@@ -312,7 +348,7 @@ func (f *File) fromTree(name string, index int, n *yaml.Node) bool {
 			f.Errors = append(f.Errors, *err)
 			break
 		}
-		f.Docs = append(f.Docs, Document{File: name, Index: index, Item: -1, Line: n.Line, node: n, value: obj})
+		f.Docs = append(f.Docs, Document{File: name, Index: index, Item: -1, Line: n.Line, lines: indexLines(n), value: obj})
 	}
 	return true
 }
@@ -343,7 +379,7 @@ func objects(name string, index int, n *yaml.Node, obj map[string]any) ([]Docume
 	}
 	kind := obj["kind"].(string)
 	if kind != "List" {
-		return []Document{{File: name, Index: index, Item: -1, Line: n.Line, Object: obj, node: n}}, nil
+		return []Document{{File: name, Index: index, Item: -1, Line: n.Line, Object: obj, lines: indexLines(n)}}, nil
 	}
 	// A List: every item is an object of its own.
 	items, ok := obj["items"].([]any)
@@ -566,14 +602,10 @@ func NodeToValue(n *yaml.Node) (any, error) { return convert(n, 0) }
 
 // Value is the object as the OPA value the rules read: what
 // ast.InterfaceToValue(d.Object) gives. With Options.Values it was made
-// when the document was parsed; otherwise it is built from the parse tree
-// when the tree says it all (no walk of the map), else from the map.
+// from the parse tree when the document was read, without a map.
 func (d *Document) Value() (ast.Value, error) {
 	if d.value != nil {
 		return d.value, nil
-	}
-	if d.node != nil && fromTree(d.node, 0) {
-		return treeValue(d.node)
 	}
 	return ast.InterfaceToValue(d.Object)
 }
