@@ -21,9 +21,21 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## build bin/meshguard and bin/webhook
+build: snapshot ## build bin/meshguard and bin/webhook
 	$(GO) build -o $(BIN)/meshguard ./cmd/meshguard
 	$(GO) build -o $(BIN)/webhook ./cmd/webhook
+
+# The built-in bundle compiled and planned ahead of time, embedded in the
+# binaries so that they start without compiling it (pkg/policy/snapshot.go).
+# Built, not kept in git; remade when a policy, the .manifest or the engine
+# changes. A binary built without it, or with a stale one, compiles its
+# bundle instead.
+SNAPSHOT := policies/bundle.snapshot
+$(SNAPSHOT): $(shell find policies -name '*.rego' -not -name '*_test.rego') policies/.manifest $(wildcard pkg/policy/*.go) go.sum
+	$(GO) run ./hack/snapshot $@
+
+.PHONY: snapshot
+snapshot: $(SNAPSHOT) ## write the bundle snapshot the binaries embed (make build does)
 
 # opa runs from the version pinned in go.mod, never a downloaded binary.
 $(OPA): go.mod go.sum
@@ -44,11 +56,11 @@ chromium: ## install Debian's chromium for the HTML report test (once; needs apt
 
 .PHONY: test-unit
 test-unit: export MESHGUARD_REQUIRE_CHROMIUM=1
-test-unit: $(CONFTEST) chromium ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
+test-unit: $(CONFTEST) chromium snapshot ## Go unit tests, fixture tests and the corpus test (skipped without ../shared/corpus)
 	$(GO) test -count=1 ./...
 
 .PHONY: test-e2e
-test-e2e: envtest-bins ## the webhook against a real kube-apiserver and etcd (envtest; builds them once into bin/k8s)
+test-e2e: envtest-bins snapshot ## the webhook against a real kube-apiserver and etcd (envtest; builds them once into bin/k8s)
 	$(GO) test -tags e2e -count=1 ./test/e2e/...
 
 .PHONY: test-policies

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -95,22 +96,48 @@ type Engine struct {
 	// inventoryKeys are the kinds the bundle reads from the inventory.
 	inventoryKeys map[string]bool
 	topdown       bool
-	// compiler is the compiled bundle. compileMu serialises what writes to
-	// it after New: planning the decisions and preparing a kind's topdown
-	// query (rego.New sets the compiler's evaluation mode).
-	compiler  *ast.Compiler
-	compileMu sync.Mutex
-	plan      decisionPlan
+	// compiler is the compiled bundle; an engine loaded from the bundle's
+	// snapshot (snapshot.go) compiles it only when something needs it
+	// (compiled): topdown, the generators. compileMu serialises what writes
+	// to it after New: planning the decisions and preparing a topdown query
+	// (rego.New sets the compiler's evaluation mode).
+	compiler    *ast.Compiler
+	compileOnce sync.Once
+	compileErr  error
+	modules     func() ([]*ast.Module, error)
+	compileMu   sync.Mutex
+	plan        decisionPlan
+	// genOnce prepares generateQuery, when first needed.
+	genOnce sync.Once
+	genErr  error
+}
+
+// compiled is the compiled bundle, compiled now if the engine was loaded
+// from a snapshot.
+func (e *Engine) compiled() (*ast.Compiler, error) {
+	e.compileOnce.Do(func() {
+		if e.compiler != nil {
+			return
+		}
+		mods, err := e.modules()
+		if err != nil {
+			e.compileErr = err
+			return
+		}
+		e.compiler, e.compileErr = compile(mods)
+	})
+	return e.compiler, e.compileErr
 }
 
 // decisionPlan is the one plan of every decision of the bundle (vm.go),
 // made the first time an object is judged.
 type decisionPlan struct {
-	once sync.Once
-	refs []string // every kind query's decisions, each once
-	prog *program
-	fns  map[string]*vmFunc
-	err  error
+	once   sync.Once
+	refs   []string // every kind query's decisions and the index rules, each once
+	policy *ir.Policy
+	prog   *program
+	fns    map[string]*vmFunc
+	err    error
 }
 
 type binding struct {
@@ -170,9 +197,14 @@ func (kq *kindQuery) program(ctx context.Context) (*program, []*vmFunc) {
 func (e *Engine) planned(ctx context.Context) *decisionPlan {
 	p := &e.plan
 	p.once.Do(func() {
+		c, err := e.compiled()
+		if err != nil {
+			p.err = err
+			return
+		}
 		e.compileMu.Lock()
 		defer e.compileMu.Unlock()
-		p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), e.compiler, p.refs)
+		p.policy, p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), c, p.refs)
 	})
 	return p
 }
@@ -190,15 +222,22 @@ func (e *Engine) Prepare(ctx context.Context) {
 func (kq *kindQuery) topdownQuery(ctx context.Context) (rego.PreparedEvalQuery, error) {
 	kq.tdOnce.Do(func() {
 		e := kq.engine
+		c, err := e.compiled()
+		if err != nil {
+			kq.tdErr = err
+			return
+		}
 		e.compileMu.Lock()
 		defer e.compileMu.Unlock()
-		kq.td, kq.tdErr = rego.New(rego.Query(kq.src), rego.Compiler(e.compiler), rego.Store(e.store)).
+		kq.td, kq.tdErr = rego.New(rego.Query(kq.src), rego.Compiler(c), rego.Store(e.store)).
 			PrepareForEval(context.WithoutCancel(ctx))
 	})
 	return kq.td, kq.tdErr
 }
 
-// New loads, compiles and prepares the bundle.
+// New loads, compiles and prepares the bundle. The built-in bundle alone,
+// with no user parameters, is loaded from its snapshot when the binary has
+// one that matches it (snapshot.go): the same engine, without compiling.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	cfg := opts.Config
 	if cfg == nil {
@@ -211,6 +250,42 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("%s=%q: want plan (the default) or topdown", EvaluatorEnv, ev)
 	}
+	if snap := builtinSnapshot(opts, cfg); snap != nil {
+		// A snapshot that does not fit this binary (made by other code)
+		// is passed over; the compiled bundle says what is wrong, if
+		// anything.
+		if b, err := snap.facts(opts); err == nil {
+			if e, err := newEngine(ctx, opts, cfg, b); err == nil {
+				return e, nil
+			}
+		}
+	}
+	b, err := compileBundle(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(ctx, opts, cfg, b)
+}
+
+// bundle is what the engine needs of a loaded bundle: compiled now, or read
+// from a snapshot (compiler nil, modules parsed and compiled on demand).
+type bundle struct {
+	revision      string
+	compiler      *ast.Compiler
+	modules       func() ([]*ast.Module, error)
+	rules         []*Rule
+	generators    []*Generator
+	indexPaths    []ast.Ref
+	inventoryKeys map[string]bool
+	defaults      map[string]any
+	// From a snapshot only: the parameters without user config, and the plan.
+	params   map[string]any
+	planRefs []string
+	plan     *ir.Policy
+}
+
+// compileBundle loads and compiles the bundle of opts.
+func compileBundle(ctx context.Context, opts Options) (*bundle, error) {
 	var modules []*ast.Module
 	var revisions []string
 	mods, rev, err := builtinModules(opts, false)
@@ -240,35 +315,52 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		revisions = append(revisions, path.Base(dir)+"@"+rev)
 	}
 
-	compiler, err := compile(modules)
+	c, err := compile(modules)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := rulesFromCompiler(compiler)
-	if err != nil {
+	b := &bundle{revision: strings.Join(revisions, "+"), compiler: c, inventoryKeys: inventoryKeys(c)}
+	if b.rules, err = rulesFromCompiler(c); err != nil {
 		return nil, err
 	}
-	if len(rules) == 0 {
+	if len(b.rules) == 0 {
 		return nil, ErrNoRules
 	}
-
-	e := &Engine{
-		revision:    strings.Join(revisions, "+"),
-		rules:       rules,
-		byID:        map[string]*Rule{},
-		byKind:      map[opKind]*kindQuery{},
-		mutations:   map[GroupKind]*kindQuery{},
-		enforcement: cfg.Enforcement,
-		excluded:    map[string]bool{},
-		clock:       opts.Now,
-		topdown:     opts.Topdown,
-		compiler:    compiler,
+	if b.generators, err = generatorsFromCompiler(c); err != nil {
+		return nil, err
 	}
+	if b.indexPaths, err = indexPaths(c); err != nil {
+		return nil, err
+	}
+	if b.defaults, err = defaultParams(ctx, c); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// newEngine prepares an engine for a loaded bundle and the user's config.
+func newEngine(ctx context.Context, opts Options, cfg *Config, b *bundle) (*Engine, error) {
+	e := &Engine{
+		revision:      b.revision,
+		rules:         b.rules,
+		byID:          map[string]*Rule{},
+		byKind:        map[opKind]*kindQuery{},
+		mutations:     map[GroupKind]*kindQuery{},
+		enforcement:   cfg.Enforcement,
+		excluded:      map[string]bool{},
+		clock:         opts.Now,
+		topdown:       opts.Topdown,
+		compiler:      b.compiler,
+		modules:       b.modules,
+		generators:    b.generators,
+		inventoryKeys: b.inventoryKeys,
+	}
+	e.index.paths = b.indexPaths
 	e.nonExemptable = map[string]bool{}
 	for _, id := range cfg.NonExemptable {
 		e.nonExemptable[id] = true
 	}
-	for _, r := range rules {
+	for _, r := range e.rules {
 		e.byID[r.ID] = r
 	}
 	excluded := cfg.ExcludeNamespaces
@@ -282,11 +374,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 
 	e.store = inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	defaults, err := e.defaultParams(ctx, compiler)
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.validate(e.byID, defaults); err != nil {
+	if err := cfg.validate(e.byID, b.defaults); err != nil {
 		return nil, err
 	}
 	userParams := cfg.Params
@@ -305,24 +393,40 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err := e.SetInventory(ctx, nil); err != nil {
 		return nil, err
 	}
-	if err := e.prepare(ctx, compiler); err != nil {
+	if err := e.prepare(ctx, b.compiler); err != nil {
 		return nil, err
 	}
-	if err := e.prepareGenerators(ctx, compiler); err != nil {
-		return nil, err
+	for _, r := range e.index.paths {
+		e.plan.refs = append(e.plan.refs, r.String())
 	}
-	if err := e.prepareIndexes(ctx, compiler); err != nil {
-		return nil, err
+	if b.compiler != nil {
+		// Compiled now: a broken generator query fails at load.
+		if err := e.prepareGenerators(ctx); err != nil {
+			return nil, err
+		}
 	}
-	e.inventoryKeys = inventoryKeys(compiler)
-	if e.params, err = e.effectiveParams(ctx, compiler); err != nil {
-		return nil, err
+	params := b.params
+	if params == nil {
+		var err error
+		if params, err = e.effectiveParams(ctx, b.compiler); err != nil {
+			return nil, err
+		}
 	}
+	e.params = params
 	// Merged once here rather than by data.meshguard.lib.config.params on
 	// every evaluation (an object.union of every default, about a third of
 	// the allocations of a rule that reads a parameter).
 	if err := e.write(ctx, storage.Path{"meshguard", "params"}, e.params); err != nil {
 		return nil, err
+	}
+	if b.plan != nil {
+		if !slices.Equal(b.planRefs, e.plan.refs) {
+			return nil, fmt.Errorf("the bundle snapshot plans %d decisions, the engine reads %d: regenerate it (make snapshot)", len(b.planRefs), len(e.plan.refs))
+		}
+		e.plan.once.Do(func() {
+			e.plan.policy = b.plan
+			e.plan.prog, e.plan.fns, e.plan.err = programFor(b.plan, e.plan.refs)
+		})
 	}
 	return e, nil
 }
@@ -677,6 +781,11 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 	// The query is compiled now, so that a bundle whose decisions do not
 	// compile fails at load, not at its first object; planning and topdown
 	// wait until an object needs them.
+	// (An engine loaded from a snapshot has no compiler: its queries
+	// compiled when the snapshot was made.)
+	if c == nil {
+		return kq, nil
+	}
 	parsed, err := ast.ParseBody(kq.src)
 	if err == nil {
 		_, err = c.QueryCompiler().Compile(parsed)
@@ -687,8 +796,8 @@ func (e *Engine) prepareKind(ctx context.Context, c *ast.Compiler, gk GroupKind,
 	return kq, nil
 }
 
-func (e *Engine) queryValue(ctx context.Context, c *ast.Compiler, q string) (map[string]any, error) {
-	rs, err := rego.New(rego.Query("x := "+q), rego.Compiler(c), rego.Store(e.store)).Eval(ctx)
+func queryValue(ctx context.Context, c *ast.Compiler, store storage.Store, q string) (map[string]any, error) {
+	rs, err := rego.New(rego.Query("x := "+q), rego.Compiler(c), rego.Store(store)).Eval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s: %w", q, err)
 	}
@@ -702,11 +811,12 @@ func (e *Engine) queryValue(ctx context.Context, c *ast.Compiler, q string) (map
 	return m, nil
 }
 
-func (e *Engine) defaultParams(ctx context.Context, c *ast.Compiler) (map[string]any, error) {
+// defaultParams are the parameters' defaults (they read no data).
+func defaultParams(ctx context.Context, c *ast.Compiler) (map[string]any, error) {
 	if c.RuleTree.Find(ast.MustParseRef("data.meshguard.lib.config.defaults")) == nil {
 		return map[string]any{}, nil // a user bundle without the built-in library
 	}
-	return e.queryValue(ctx, c, "data.meshguard.lib.config.defaults")
+	return queryValue(ctx, c, inmem.New(), "data.meshguard.lib.config.defaults")
 }
 
 // effectiveParams merges the defaults with the user's config: it must run
@@ -716,5 +826,5 @@ func (e *Engine) effectiveParams(ctx context.Context, c *ast.Compiler) (map[stri
 	if c.RuleTree.Find(ast.MustParseRef("data.meshguard.lib.config.params")) == nil {
 		return map[string]any{}, nil
 	}
-	return e.queryValue(ctx, c, "data.meshguard.lib.config.params")
+	return queryValue(ctx, c, e.store, "data.meshguard.lib.config.params")
 }

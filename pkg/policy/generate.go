@@ -85,25 +85,32 @@ func generatorsFromCompiler(c *ast.Compiler) ([]*Generator, error) {
 	return out, nil
 }
 
-func (e *Engine) prepareGenerators(ctx context.Context, c *ast.Compiler) error {
-	gens, err := generatorsFromCompiler(c)
-	if err != nil {
-		return err
-	}
-	e.generators = gens
-	if len(gens) == 0 {
-		return nil
-	}
-	var body []string
-	for i, g := range gens {
-		body = append(body, fmt.Sprintf("g%d := %s.%s", i, g.Package, generatorDecision))
-	}
-	pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(ctx)
-	if err != nil {
-		return fmt.Errorf("preparing the generators: %w", err)
-	}
-	e.generateQuery = &pq
-	return nil
+// prepareGenerators prepares the query of every generator, once: at load
+// when the bundle was compiled then, else when first needed.
+func (e *Engine) prepareGenerators(ctx context.Context) error {
+	e.genOnce.Do(func() {
+		if len(e.generators) == 0 {
+			return
+		}
+		c, err := e.compiled()
+		if err != nil {
+			e.genErr = err
+			return
+		}
+		var body []string
+		for i, g := range e.generators {
+			body = append(body, fmt.Sprintf("g%d := %s.%s", i, g.Package, generatorDecision))
+		}
+		e.compileMu.Lock()
+		defer e.compileMu.Unlock()
+		pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
+		if err != nil {
+			e.genErr = fmt.Errorf("preparing the generators: %w", err)
+			return
+		}
+		e.generateQuery = &pq
+	})
+	return e.genErr
 }
 
 // Generators are the loaded generators.
@@ -114,7 +121,7 @@ func (e *Engine) Generators() []*Generator { return e.generators }
 // meshguard and annotated with the bundle revision and the generator. A
 // Namespace annotated meshguard.io/defaults: disabled gets none.
 func (e *Engine) Generate(ctx context.Context, ns map[string]any) ([]Generated, error) {
-	if e.generateQuery == nil {
+	if len(e.generators) == 0 {
 		return nil, nil
 	}
 	ref := RefOf(ns)
@@ -131,6 +138,9 @@ func (e *Engine) Generate(ctx context.Context, ns map[string]any) ([]Generated, 
 		return nil, &EvalError{Object: ref, Err: err}
 	}
 	if err := e.ensureIndexes(ctx); err != nil {
+		return nil, &EvalError{Object: ref, Err: err}
+	}
+	if err := e.prepareGenerators(ctx); err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
 	rs, err := e.generateQuery.Eval(ctx, rego.EvalParsedInput(v))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -34,13 +35,18 @@ import (
 // An index rule must not read input: the engine evaluates it without one.
 type indexes struct {
 	paths []ast.Ref // the marked rules, sorted
-	query *rego.PreparedEvalQuery
+	// query is topdown's query of every index, prepared when first needed
+	// (under topdown, or when the bundle cannot be planned).
+	once  sync.Once
+	query rego.PreparedEvalQuery
+	err   error
 }
 
 // indexPrefix is where index values live under data.
 var indexPrefix = storage.Path{"meshguard", "index"}
 
-func (e *Engine) prepareIndexes(ctx context.Context, c *ast.Compiler) error {
+// indexPaths are the rules the bundle marks as indexes, sorted.
+func indexPaths(c *ast.Compiler) ([]ast.Ref, error) {
 	seen := map[string]bool{}
 	var refs []ast.Ref
 	for _, ref := range c.GetAnnotationSet().Flatten() {
@@ -50,34 +56,44 @@ func (e *Engine) prepareIndexes(ctx context.Context, c *ast.Compiler) error {
 		}
 		p := ref.Path
 		if len(p) < 3 || !p[1].Equal(ast.InternedTerm("meshguard")) {
-			return fmt.Errorf("%s: an index rule (METADATA custom.index) must be under data.meshguard", p)
+			return nil, fmt.Errorf("%s: an index rule (METADATA custom.index) must be under data.meshguard", p)
 		}
 		if seen[p.String()] {
 			continue
 		}
 		for _, t := range p[1:] {
 			if _, ok := t.Value.(ast.String); !ok {
-				return fmt.Errorf("%s: an index rule must have a plain name (no variable in its head)", p)
+				return nil, fmt.Errorf("%s: an index rule must have a plain name (no variable in its head)", p)
 			}
 		}
 		seen[p.String()] = true
 		refs = append(refs, p)
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
-	e.index.paths = refs
-	if len(refs) == 0 {
-		return nil
-	}
-	body := make([]string, len(refs))
-	for i, r := range refs {
-		body[i] = fmt.Sprintf("i%d := %s", i, r)
-	}
-	pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(ctx)
-	if err != nil {
-		return fmt.Errorf("preparing the index query: %w", err)
-	}
-	e.index.query = &pq
-	return nil
+	return refs, nil
+}
+
+// topdownIndexes is topdown's query of every index.
+func (e *Engine) topdownIndexes(ctx context.Context) (rego.PreparedEvalQuery, error) {
+	x := &e.index
+	x.once.Do(func() {
+		c, err := e.compiled()
+		if err != nil {
+			x.err = err
+			return
+		}
+		body := make([]string, len(x.paths))
+		for i, r := range x.paths {
+			body[i] = fmt.Sprintf("i%d := %s", i, r)
+		}
+		e.compileMu.Lock()
+		defer e.compileMu.Unlock()
+		x.query, err = rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
+		if err != nil {
+			x.err = fmt.Errorf("preparing the index query: %w", err)
+		}
+	})
+	return x.query, x.err
 }
 
 // inventoryChanged records a write to data.inventory: the indexes are
@@ -87,7 +103,7 @@ func (e *Engine) inventoryChanged() { e.inventoryGen.Add(1) }
 // ensureIndexes recomputes the indexes when the inventory changed since they
 // were last computed. Concurrent callers wait for one computation.
 func (e *Engine) ensureIndexes(ctx context.Context) error {
-	if e.index.query == nil {
+	if len(e.index.paths) == 0 {
 		return nil
 	}
 	gen := e.inventoryGen.Load()
@@ -111,15 +127,17 @@ func (e *Engine) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// computeIndexes evaluates every index rule once, on the current inventory.
-// An undefined index is left out, so the library computes it per object.
+// computeIndexes evaluates every index rule once, on the current inventory,
+// with the plan (as the decisions are) unless the engine runs topdown. An
+// undefined index leaves them all out, so the library computes each per
+// object.
 func (e *Engine) computeIndexes(ctx context.Context) (map[string]any, error) {
-	rs, err := e.index.query.Eval(ctx)
+	values, err := e.indexValues(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("computing the inventory indexes: %w", err)
 	}
 	doc := map[string]any{}
-	if len(rs) == 0 {
+	if values == nil {
 		return doc, nil // some index is undefined: none is served
 	}
 	for i, r := range e.index.paths {
@@ -134,18 +152,83 @@ func (e *Engine) computeIndexes(ctx context.Context) (map[string]any, error) {
 			}
 			node = next
 		}
-		node[string(parts[len(parts)-1].Value.(ast.String))] = rs[0].Bindings[fmt.Sprintf("i%d", i)]
+		node[string(parts[len(parts)-1].Value.(ast.String))] = values[i]
 	}
 	return doc, nil
 }
 
+// indexValues are the values of the index rules, in the order of
+// e.index.paths (OPA values from the plan, Go values from topdown), nil
+// when one is undefined.
+func (e *Engine) indexValues(ctx context.Context) ([]any, error) {
+	if !e.topdown {
+		if p := e.planned(ctx); p.err == nil {
+			fns := make([]*vmFunc, len(e.index.paths))
+			for i, r := range e.index.paths {
+				fns[i] = p.fns[r.String()]
+			}
+			txn, err := e.store.NewTransaction(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer e.store.Abort(ctx, txn)
+			data, err := e.store.Read(ctx, txn, storage.RootPath)
+			if err != nil {
+				return nil, err
+			}
+			dv, ok := data.(ast.Value)
+			if !ok {
+				return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
+			}
+			terms, err := p.prog.run(ctx, nil, dv, fns)
+			if err != nil {
+				return nil, err
+			}
+			values := make([]any, len(terms))
+			for i, t := range terms {
+				if t == nil {
+					return nil, nil
+				}
+				values[i] = t.Value
+			}
+			return values, nil
+		}
+	}
+	q, err := e.topdownIndexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := q.Eval(ctx)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	values := make([]any, len(e.index.paths))
+	for i := range e.index.paths {
+		values[i] = rs[0].Bindings[fmt.Sprintf("i%d", i)]
+	}
+	return values, nil
+}
+
 // IndexDocument is what the engine serves as data.meshguard.index for the
-// current inventory (for tools that evaluate the bundle with their own store).
+// current inventory (for tools that evaluate the bundle with their own
+// store), as Go values.
 func (e *Engine) IndexDocument(ctx context.Context) (map[string]any, error) {
-	if e.index.query == nil {
+	if len(e.index.paths) == 0 {
 		return map[string]any{}, nil
 	}
-	return e.computeIndexes(ctx)
+	doc, err := e.computeIndexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		return nil, err
+	}
+	x, err := ast.JSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return x.(map[string]any), nil
 }
 
 // inventoryKeys collects the inventory keys ("<Kind>.<group>") that appear as

@@ -59,13 +59,13 @@ func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Valu
 }
 
 // planDecisions has OPA plan one query that reads every decision the engine
-// judges with (refs: "data.<package>.deny", ".warn", ".mutate"), and
-// returns the program and, by ref, the function that computes each
-// decision. A kind's query is then those functions called on the input and
-// data: the bundle is planned once, and its library functions exist once.
-// The caller holds the engine's compiler lock (rego.New sets the shared
-// compiler's evaluation mode).
-func planDecisions(ctx context.Context, c *ast.Compiler, refs []string) (*program, map[string]*vmFunc, error) {
+// judges with (refs: "data.<package>.deny", ".warn", ".mutate", and the
+// index rules), and returns the plan, the program and, by ref, the
+// function that computes each decision. A kind's query is then those
+// functions called on the input and data: the bundle is planned once, and
+// its library functions exist once. The caller holds the engine's compiler
+// lock (rego.New sets the shared compiler's evaluation mode).
+func planDecisions(ctx context.Context, c *ast.Compiler, refs []string) (*ir.Policy, *program, map[string]*vmFunc, error) {
 	registerIR.Do(func() { rego.RegisterPlugin(irTarget, planCapture{}) })
 	body := make([]string, len(refs))
 	for i, r := range refs {
@@ -75,11 +75,17 @@ func planDecisions(ctx context.Context, c *ast.Compiler, refs []string) (*progra
 	_, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Target(irTarget)).
 		PrepareForEval(context.WithValue(ctx, planKey{}, &p))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if p == nil {
-		return nil, nil, errors.New("the planner returned no plan")
+		return nil, nil, nil, errors.New("the planner returned no plan")
 	}
+	prog, fns, err := programFor(p, refs)
+	return p, prog, fns, err
+}
+
+// programFor makes a plan ready to run, with the function of each ref.
+func programFor(p *ir.Policy, refs []string) (*program, map[string]*vmFunc, error) {
 	prog, err := newProgram(p)
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +322,11 @@ func (p *program) run(ctx context.Context, input, data ast.Value, fns []*vmFunc)
 		defer stop()
 		s.bctx.Cancel = s.cancel
 	}
-	in, dt := ast.NewTerm(input), ast.NewTerm(data)
+	var in *ast.Term // nil input: undefined, as for the index rules
+	if input != nil {
+		in = ast.NewTerm(input)
+	}
+	dt := ast.NewTerm(data)
 	out := make([]*ast.Term, len(fns))
 	for i, fn := range fns {
 		v, callee := s.enter(fn)

@@ -65,7 +65,7 @@ func TestEvaluatorEnv(t *testing.T) {
 func TestPlanFailureFallsBackToTopdown(t *testing.T) {
 	t.Setenv(EvaluatorEnv, "")
 	ctx := t.Context()
-	e, err := New(ctx, Options{})
+	e, err := NewCompiled(ctx, Options{}) // an engine from a snapshot is planned already
 	if err != nil {
 		t.Fatal(err)
 	}
