@@ -317,10 +317,15 @@ func (f *File) document(o Options, name string, index int, root *yaml.Node) {
 // nothing, for any other document (and for a List), which document then
 // reads through its map: the same objects, errors and messages either way.
 func (f *File) fromTree(name string, index int, n *yaml.Node) bool {
-	if n.Kind != yaml.MappingNode || !fromTree(n, 0) {
+	if n.Kind != yaml.MappingNode {
 		return false
 	}
-	v, err := treeValue(n)
+	terms, elems, ok := measure(n, 0)
+	if !ok {
+		return false
+	}
+	b := newTreeBuilder(terms, elems)
+	v, err := b.value(n, "", n.Line)
 	if err != nil {
 		f.Errors = append(f.Errors, Error{File: name, Line: n.Line, Message: fmt.Sprintf("document %d: %v", index+1, err)})
 		return true
@@ -348,7 +353,7 @@ func (f *File) fromTree(name string, index int, n *yaml.Node) bool {
 			f.Errors = append(f.Errors, *err)
 			break
 		}
-		f.Docs = append(f.Docs, Document{File: name, Index: index, Item: -1, Line: n.Line, lines: indexLines(n), value: obj})
+		f.Docs = append(f.Docs, Document{File: name, Index: index, Item: -1, Line: n.Line, lines: b.lines, value: obj})
 	}
 	return true
 }
@@ -610,70 +615,110 @@ func (d *Document) Value() (ast.Value, error) {
 	return ast.InterfaceToValue(d.Object)
 }
 
-// fromTree reports whether treeValue gives the value convert and
-// ast.InterfaceToValue give: false for what only convert handles (aliases,
-// merge keys, two keys of one text).
-func fromTree(n *yaml.Node, depth int) bool {
+// measure reports whether a tree says all of its value (what convert and
+// ast.InterfaceToValue give: false for what only convert handles, aliases,
+// merge keys and two keys of one text), and counts the terms and array
+// elements its value has below the root, for treeBuilder.
+func measure(n *yaml.Node, depth int) (terms, elems int, ok bool) {
 	if depth > maxDepth {
-		return false
+		return 0, 0, false
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" || !fromTree(n.Content[i+1], depth+1) {
-				return false
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+				return 0, 0, false
 			}
+			t, e, ok := measure(n.Content[i+1], depth+1)
+			if !ok {
+				return 0, 0, false
+			}
+			terms, elems = terms+t+2, elems+e
 		}
-		return !repeatedKey(n) // "1" and 1 are one key of the map: it has the last one
+		return terms, elems, !repeatedKey(n) // "1" and 1 are one key of the map: it has the last one
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			if !fromTree(c, depth+1) {
-				return false
+			t, e, ok := measure(c, depth+1)
+			if !ok {
+				return 0, 0, false
 			}
+			terms, elems = terms+t+1, elems+e+1
 		}
-		return true
+		return terms, elems, true
 	case yaml.ScalarNode:
-		return true
+		return 0, 0, true
 	}
-	return false
+	return 0, 0, false
 }
 
-// treeValue builds the OPA value of a tree fromTree accepts.
-func treeValue(n *yaml.Node) (ast.Value, error) {
+// treeBuilder makes, in one walk of a tree measure accepts, its OPA value
+// and its line index, its terms, array elements and index entries each
+// taken from one allocation sized by measure.
+type treeBuilder struct {
+	terms []ast.Term
+	elems []*ast.Term
+	kvs   [][2]*ast.Term // the pairs of the mappings being built, innermost last
+	lines lineIndex
+}
+
+func newTreeBuilder(terms, elems int) *treeBuilder {
+	// An entry for the root and for each value: a pair has two terms, an
+	// element one.
+	entries := 1 + (terms-elems)/2 + elems
+	return &treeBuilder{terms: make([]ast.Term, terms), elems: make([]*ast.Term, elems), lines: make(lineIndex, 0, entries)}
+}
+
+func (b *treeBuilder) term(v ast.Value) *ast.Term {
+	t := &b.terms[0]
+	t.Value = v
+	b.terms = b.terms[1:]
+	return t
+}
+
+// value builds n, reached by key (in a mapping) on line.
+func (b *treeBuilder) value(n *yaml.Node, key string, line int) (ast.Value, error) {
+	at := len(b.lines)
+	b.lines = append(b.lines, lineEntry{key: key, line: int32(line), kind: n.Kind})
+	var v ast.Value
 	switch n.Kind {
 	case yaml.MappingNode:
-		kvs := make([][2]*ast.Term, len(n.Content)/2)
-		terms := make([]ast.Term, len(n.Content))
+		base := len(b.kvs)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := treeValue(n.Content[i+1])
+			k := n.Content[i]
+			x, err := b.value(n.Content[i+1], k.Value, k.Line)
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value, terms[i+1].Value = ast.String(n.Content[i].Value), v
-			kvs[i/2] = [2]*ast.Term{&terms[i], &terms[i+1]}
+			b.kvs = append(b.kvs, [2]*ast.Term{b.term(ast.String(k.Value)), b.term(x)})
 		}
-		return ast.NewObject(kvs...), nil
+		v = ast.NewObject(b.kvs[base:]...)
+		clear(b.kvs[base:])
+		b.kvs = b.kvs[:base]
 	case yaml.SequenceNode:
-		terms := make([]ast.Term, len(n.Content))
-		elems := make([]*ast.Term, len(n.Content))
+		elems := b.elems[:len(n.Content):len(n.Content)]
+		b.elems = b.elems[len(n.Content):]
 		for i, c := range n.Content {
-			v, err := treeValue(c)
+			x, err := b.value(c, "", c.Line)
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value = v
-			elems[i] = &terms[i]
+			elems[i] = b.term(x)
 		}
-		return ast.NewArray(elems...), nil
+		v = ast.NewArray(elems...)
+	default:
+		x, err := scalar(n)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := x.(string); ok {
+			v = ast.String(s)
+		} else if v, err = ast.InterfaceToValue(x); err != nil {
+			return nil, err
+		}
 	}
-	v, err := scalar(n)
-	if err != nil {
-		return nil, err
-	}
-	if s, ok := v.(string); ok {
-		return ast.String(s), nil
-	}
-	return ast.InterfaceToValue(v)
+	b.lines[at].end = int32(len(b.lines))
+	return v, nil
 }
 
 // repeatedKey reports whether two keys of a mapping have the same text.
