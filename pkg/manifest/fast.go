@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ import (
 // caller does once it holds what it needs of them: the nodes are reused by
 // the next file, so that reading a large input does not make new memory for
 // every tree.
-func fastParse(data []byte) (*fastParser, []*yaml.Node, bool) {
+func fastParse(data string) (*fastParser, []*yaml.Node, bool) {
 	if len(data) == 0 || !printable(data) {
 		return nil, nil, false
 	}
@@ -50,11 +49,10 @@ func (p *fastParser) release() {
 	parsers.Put(p)
 }
 
-func (p *fastParser) parse(data []byte) ([]*yaml.Node, bool) {
+func (p *fastParser) parse(text string) ([]*yaml.Node, bool) {
 	// Split into lines, keeping their numbers. The lines, and the values
-	// of the nodes, are slices of one copy of the data.
-	text := string(data)
-	p.lines = slices.Grow(p.lines[:0], bytes.Count(data, []byte{'\n'})+1)
+	// of the nodes, are slices of the text.
+	p.lines = slices.Grow(p.lines[:0], strings.Count(text, "\n")+1)
 	for n, rest := 1, text; len(rest) > 0; n++ {
 		i := strings.IndexByte(rest, '\n')
 		var line string
@@ -116,7 +114,7 @@ func (p *fastParser) parse(data []byte) ([]*yaml.Node, bool) {
 // printable: UTF-8 of the characters YAML allows, without tabs, carriage
 // returns, byte order marks or the line breaks of YAML 1.1 (NEL, LS, PS):
 // yaml.v3 reads those.
-func printable(data []byte) bool {
+func printable(data string) bool {
 	for i := 0; i < len(data); {
 		c := data[i]
 		if c < utf8.RuneSelf {
@@ -126,7 +124,7 @@ func printable(data []byte) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(data[i:])
+		r, size := utf8.DecodeRuneInString(data[i:])
 		if r == utf8.RuneError || r == 0xfeff || r < 0xa0 || r == 0x2028 || r == 0x2029 || (r >= 0xd800 && r <= 0xdfff) || r == 0xfffe || r == 0xffff {
 			return false
 		}

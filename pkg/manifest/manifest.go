@@ -5,7 +5,6 @@
 package manifest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"go.yaml.in/yaml/v3"
@@ -247,11 +247,15 @@ func (o Options) ReadFile(name string, stdin io.Reader) File {
 	if err != nil {
 		return File{Errors: []Error{{File: name, Message: describe(err)}}}
 	}
-	return o.Parse(name, data)
+	// The buffer is ours and is never written again: the strings of the
+	// objects are slices of it, not of a copy.
+	return o.parse(name, unsafe.String(unsafe.SliceData(data), len(data)))
 }
 
 // Parse is the package's Parse with the options.
-func (o Options) Parse(name string, data []byte) File {
+func (o Options) Parse(name string, data []byte) File { return o.parse(name, string(data)) }
+
+func (o Options) parse(name string, data string) File {
 	var f File
 	if fast {
 		if p, roots, ok := fastParse(data); ok {
@@ -262,7 +266,7 @@ func (o Options) Parse(name string, data []byte) File {
 			return f
 		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(strings.NewReader(data))
 	for index := 0; ; index++ {
 		var root yaml.Node
 		err := dec.Decode(&root)
