@@ -622,39 +622,49 @@ func (s *vmState) scan(l []*ast.Term, st *ir.ScanStmt) int {
 	// the scan (as in OPA's Wasm: a loop within a block), break n > 1 is
 	// break n-2 of the block around the scan.
 	stop := brNone
-	each := func(k, v *ast.Term) bool {
-		if s.cancel != nil && s.cancel.Cancelled() {
-			s.err = errCancelled
-			stop = brReturn
-			return true
-		}
-		l[st.Key] = k
-		l[st.Value] = v
-		switch r := s.exec(l, st.Block.Stmts); {
-		case r == brNone || r == 0:
-			return false
-		case r == brReturn:
-			stop = brReturn
-		case r == 1:
-			stop = brNone
-		default:
-			stop = r - 2
-		}
-		return true
-	}
 	switch src := valueOf(l[st.Source]).(type) {
 	case *ast.Array:
+		// No closure for arrays, the common case: it would be allocated.
 		for i := 0; i < src.Len(); i++ {
-			if each(ast.InternedTerm(i), src.Elem(i)) {
-				break
+			if r, done := s.scanStep(l, st, ast.InternedTerm(i), src.Elem(i)); done {
+				return r
 			}
 		}
 	case ast.Object:
-		src.Until(each)
+		src.Until(func(k, v *ast.Term) bool {
+			r, done := s.scanStep(l, st, k, v)
+			stop = r
+			return done
+		})
 	case ast.Set:
-		src.Until(func(e *ast.Term) bool { return each(e, e) })
+		src.Until(func(e *ast.Term) bool {
+			r, done := s.scanStep(l, st, e, e)
+			stop = r
+			return done
+		})
 	}
 	return stop
+}
+
+// scanStep runs a scan's block on one element: done says the scan ends,
+// with r what it returns.
+func (s *vmState) scanStep(l []*ast.Term, st *ir.ScanStmt, k, v *ast.Term) (r int, done bool) {
+	if s.cancel != nil && s.cancel.Cancelled() {
+		s.err = errCancelled
+		return brReturn, true
+	}
+	l[st.Key] = k
+	l[st.Value] = v
+	switch r := s.exec(l, st.Block.Stmts); {
+	case r == brNone || r == 0:
+		return brNone, false
+	case r == brReturn:
+		return brReturn, true
+	case r == 1:
+		return brNone, true
+	default:
+		return r - 2, true
+	}
 }
 
 func (s *vmState) with(l []*ast.Term, st *ir.WithStmt) int {
