@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -38,7 +39,7 @@ const SnapshotFile = "bundle.snapshot"
 
 // snapshotFormat changes whenever what a snapshot holds, or how the engine
 // reads it, does: a snapshot of another format is not used.
-const snapshotFormat = 1
+const snapshotFormat = 2
 
 type snapshot struct {
 	Format        int
@@ -70,7 +71,7 @@ type snapshotPlan struct {
 
 func init() {
 	// The values behind the plan's interfaces (ir.Stmt, ir.Val).
-	for _, v := range []any{
+	for i, v := range []any{
 		ir.Local(0), ir.Bool(false), ir.StringIndex(0),
 		&ir.ReturnLocalStmt{}, &ir.CallStmt{}, &ir.CallDynamicStmt{}, &ir.BlockStmt{}, &ir.BreakStmt{},
 		&ir.DotStmt{}, &ir.LenStmt{}, &ir.ScanStmt{}, &ir.NotStmt{}, &ir.AssignIntStmt{}, &ir.AssignVarStmt{},
@@ -80,7 +81,9 @@ func init() {
 		&ir.IsUndefinedStmt{}, &ir.ArrayAppendStmt{}, &ir.ObjectInsertStmt{}, &ir.ObjectInsertOnceStmt{},
 		&ir.ObjectMergeStmt{}, &ir.SetAddStmt{}, &ir.WithStmt{}, &ir.NopStmt{}, &ir.ResultSetAddStmt{},
 	} {
-		gob.Register(v)
+		// Short names: gob writes the name with every value behind an
+		// interface (each statement of the plan).
+		gob.RegisterName(strconv.Itoa(i), v)
 	}
 }
 
