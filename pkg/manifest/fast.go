@@ -506,9 +506,29 @@ func (p *fastParser) scalarNode(text string, line, col int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	n.Value = s
-	n.Tag = n.ShortTag() // resolved as yaml.v3 resolves a plain scalar
+	n.Tag = plainTag(s)
 	return n, true
 }
+
+// plainTag is the tag yaml.v3 resolves a plain scalar to (Node.ShortTag).
+// A text whose first character can start no number, boolean, null or merge
+// key is a string: yaml.v3's resolver says so too, at a cost (about a tenth
+// of reading a file) that most keys and values need not pay.
+func plainTag(s string) string {
+	if s != "" && !resolvable[s[0]] {
+		return "!!str"
+	}
+	n := yaml.Node{Kind: yaml.ScalarNode, Value: s}
+	return n.ShortTag()
+}
+
+// resolvable are the first characters yaml.v3's resolver looks further at.
+var resolvable = func() (t [256]bool) {
+	for _, c := range []byte("+-0123456789yYnNtTfFoO~<.") {
+		t[c] = true
+	}
+	return t
+}()
 
 // plainOK: a plain scalar on one line in block context that yaml.v3 reads
 // as this very text.
@@ -629,8 +649,7 @@ func (p *fastParser) flow(text string, line, col int) (*yaml.Node, string, bool)
 		if s == "" || !plainOK(s) || strings.ContainsAny(s[:1], "-?") || (key && len(s) > 512) {
 			return nil, false
 		}
-		v := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: line, Column: col + start})
-		v.Tag = v.ShortTag()
+		v := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: line, Column: col + start, Tag: plainTag(s)})
 		return v, true
 	}
 	skip()

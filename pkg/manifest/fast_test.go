@@ -354,3 +354,29 @@ func TestLineIndexMatchesTree(t *testing.T) {
 	}
 	t.Logf("%d paths compared", paths)
 }
+
+// TestPlainTag: plainTag resolves a plain scalar as yaml.v3 does, for every
+// first character and texts that are and are not numbers, booleans, null or
+// timestamps.
+func TestPlainTag(t *testing.T) {
+	rests := []string{"", "a", "1", "0", ".5", "x1", "rue", "ull", "es", "o", "<", "2001-12-14", "_000", "e3", " b"}
+	n := 0
+	for c := 1; c < 256; c++ {
+		for _, rest := range rests {
+			s := string(rune(c)) + rest
+			if c >= 0x80 {
+				s = string([]byte{byte(c)}) + rest
+			}
+			want := (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag()
+			if got := plainTag(s); got != want {
+				t.Fatalf("plainTag(%q) = %s, yaml.v3 says %s", s, got, want)
+			}
+			n++
+		}
+	}
+	for _, s := range []string{"", "~", "null", "true", "False", "yes", "on", "0x1F", "0o17", "1e3", "-.inf", ".nan", "<<", "2001-12-14t21:59:43.10-05:00", "+12", "-"} {
+		if got, want := plainTag(s), (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag(); got != want {
+			t.Fatalf("plainTag(%q) = %s, yaml.v3 says %s", s, got, want)
+		}
+	}
+}
