@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"slices"
-	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -24,7 +23,8 @@ import (
 // the index rules, the inventory kinds, the default parameters) and OPA's
 // plan of every decision, so that a binary starts judging without compiling
 // its own bundle (compiling and planning it takes about 0.3 s of CPU, most of
-// a one-file check). `make snapshot` writes it (WriteSnapshot) into the
+// a one-file check). It is a gob of the snapshot type, the plan inside it in
+// the compact form of ircodec.go. `make snapshot` writes it (WriteSnapshot) into the
 // bundle's directory as SnapshotFile, which the bundle embeds; the file is
 // built, not kept in git.
 //
@@ -39,7 +39,7 @@ const SnapshotFile = "bundle.snapshot"
 
 // snapshotFormat changes whenever what a snapshot holds, or how the engine
 // reads it, does: a snapshot of another format is not used.
-const snapshotFormat = 2
+const snapshotFormat = 3
 
 type snapshot struct {
 	Format        int
@@ -53,7 +53,8 @@ type snapshot struct {
 	// json.Number, as Rego results do.
 	Defaults, Params []byte
 	PlanRefs         []string
-	Plan             snapshotPlan
+	// Plan is the snapshotPlan in the compact form of ircodec.go.
+	Plan []byte
 }
 
 type snapshotRule struct {
@@ -67,24 +68,6 @@ type snapshotPlan struct {
 	Strings, Files []*ir.StringConst
 	Builtins       []string
 	Funcs          *ir.Funcs
-}
-
-func init() {
-	// The values behind the plan's interfaces (ir.Stmt, ir.Val).
-	for i, v := range []any{
-		ir.Local(0), ir.Bool(false), ir.StringIndex(0),
-		&ir.ReturnLocalStmt{}, &ir.CallStmt{}, &ir.CallDynamicStmt{}, &ir.BlockStmt{}, &ir.BreakStmt{},
-		&ir.DotStmt{}, &ir.LenStmt{}, &ir.ScanStmt{}, &ir.NotStmt{}, &ir.AssignIntStmt{}, &ir.AssignVarStmt{},
-		&ir.AssignVarOnceStmt{}, &ir.ResetLocalStmt{}, &ir.MakeNullStmt{}, &ir.MakeNumberIntStmt{},
-		&ir.MakeNumberRefStmt{}, &ir.MakeArrayStmt{}, &ir.MakeObjectStmt{}, &ir.MakeSetStmt{}, &ir.EqualStmt{},
-		&ir.NotEqualStmt{}, &ir.IsArrayStmt{}, &ir.IsObjectStmt{}, &ir.IsSetStmt{}, &ir.IsDefinedStmt{},
-		&ir.IsUndefinedStmt{}, &ir.ArrayAppendStmt{}, &ir.ObjectInsertStmt{}, &ir.ObjectInsertOnceStmt{},
-		&ir.ObjectMergeStmt{}, &ir.SetAddStmt{}, &ir.WithStmt{}, &ir.NopStmt{}, &ir.ResultSetAddStmt{},
-	} {
-		// Short names: gob writes the name with every value behind an
-		// interface (each statement of the plan).
-		gob.RegisterName(strconv.Itoa(i), v)
-	}
 }
 
 // WriteSnapshot compiles and plans the embedded bundle and writes its
@@ -124,9 +107,12 @@ func WriteSnapshot(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	pol := p.policy
-	s.Plan = snapshotPlan{Strings: pol.Static.Strings, Files: pol.Static.Files, Funcs: pol.Funcs}
+	plan := snapshotPlan{Strings: pol.Static.Strings, Files: pol.Static.Files, Funcs: pol.Funcs}
 	for _, f := range pol.Static.BuiltinFuncs {
-		s.Plan.Builtins = append(s.Plan.Builtins, f.Name)
+		plan.Builtins = append(plan.Builtins, f.Name)
+	}
+	if s.Plan, err = encodeIR(nil, &plan); err != nil {
+		return err
 	}
 	return gob.NewEncoder(w).Encode(&s)
 }
@@ -210,8 +196,12 @@ func (s *snapshot) facts(opts Options) (*bundle, error) {
 	if b.params, err = jsonMap(s.Params); err != nil {
 		return nil, err
 	}
-	b.plan = &ir.Policy{Static: &ir.Static{Strings: s.Plan.Strings, Files: s.Plan.Files}, Funcs: s.Plan.Funcs}
-	for _, name := range s.Plan.Builtins {
+	var plan snapshotPlan
+	if err := decodeIR(s.Plan, &plan); err != nil {
+		return nil, err
+	}
+	b.plan = &ir.Policy{Static: &ir.Static{Strings: plan.Strings, Files: plan.Files}, Funcs: plan.Funcs}
+	for _, name := range plan.Builtins {
 		b.plan.Static.BuiltinFuncs = append(b.plan.Static.BuiltinFuncs, &ir.BuiltinFunc{Name: name})
 	}
 	return b, nil
