@@ -193,25 +193,34 @@ func (e *Engine) MutationsInput(ctx context.Context, ref ObjectRef, input ast.Va
 	if err := e.ensureIndexes(ctx); err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	bindings, err := e.decide(ctx, kq, input)
+	values, err := e.decide(ctx, kq, input)
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	if bindings == nil {
+	if values == nil {
 		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the mutation query was undefined")}
 	}
 	var out []Mutation
-	for _, b := range kq.bindings {
-		set, ok := bindings[b.name].([]any)
+	for i, b := range kq.bindings {
+		set, ok := values[i].Value.(ast.Set)
 		if !ok {
 			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.mutate is not a set", b.rule.Package)}
 		}
-		for _, raw := range set {
-			m, err := mutationOf(b.rule, raw)
-			if err != nil {
-				return nil, &EvalError{Object: ref, Err: err}
+		var err error
+		set.Until(func(t *ast.Term) bool {
+			var raw any
+			if raw, err = ast.JSON(t.Value); err != nil {
+				return true
+			}
+			var m Mutation
+			if m, err = mutationOf(b.rule, raw); err != nil {
+				return true
 			}
 			out = append(out, m)
+			return false
+		})
+		if err != nil {
+			return nil, &EvalError{Object: ref, Err: err}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -277,9 +286,9 @@ func plainNumbers(v any) any {
 	return v
 }
 
-// decide evaluates a kind's query on the input: its bindings (each package's
-// deny, warn or mutate) as Go values, nil when the query is undefined.
-func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (map[string]any, error) {
+// decide evaluates a kind's query on the input: the value of each binding
+// (each package's deny, warn or mutate), nil when the query is undefined.
+func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) ([]*ast.Term, error) {
 	prog, fns := kq.program(ctx)
 	if prog == nil {
 		q, err := kq.topdownQuery(ctx)
@@ -290,7 +299,21 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (ma
 		if err != nil || len(rs) == 0 {
 			return nil, err
 		}
-		return rs[0].Bindings, nil
+		// Topdown gives Go values, a set as a list.
+		values := make([]*ast.Term, len(kq.bindings))
+		for i, b := range kq.bindings {
+			v, err := ast.InterfaceToValue(rs[0].Bindings[b.name])
+			if err != nil {
+				return nil, err
+			}
+			if list, ok := v.(*ast.Array); ok {
+				set := ast.NewSet()
+				list.Foreach(set.Add)
+				v = set
+			}
+			values[i] = ast.NewTerm(v)
+		}
+		return values, nil
 	}
 	// A read transaction, as topdown holds one: writes to the inventory wait
 	// until the evaluation is done with the data it read.
@@ -311,48 +334,42 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) (ma
 	if err != nil {
 		return nil, err
 	}
-	bindings := make(map[string]any, len(values))
-	for i, v := range values {
+	for _, v := range values {
 		if v == nil {
 			return nil, nil // undefined, as the query would be
 		}
-		name := kq.bindings[i].name
-		if set, ok := v.Value.(ast.Set); ok && set.Len() == 0 {
-			bindings[name] = []any{} // most packages find nothing
-			continue
-		}
-		x, err := ast.JSON(v.Value)
-		if err != nil {
-			return nil, err
-		}
-		bindings[name] = x
 	}
-	return bindings, nil
+	return values, nil
 }
 
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {
 	if err := e.ensureIndexes(ctx); err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	bindings, err := e.decide(ctx, kq, input)
+	values, err := e.decide(ctx, kq, input)
 	if err != nil {
 		return nil, &EvalError{Object: ref, Err: err}
 	}
-	if bindings == nil {
+	if values == nil {
 		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the decision query was undefined")}
 	}
 	var out []Finding
-	for _, b := range kq.bindings {
-		set, ok := bindings[b.name].([]any)
+	for i, b := range kq.bindings {
+		set, ok := values[i].Value.(ast.Set)
 		if !ok {
 			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.%s is not a set", b.rule.Package, b.action)}
 		}
-		for _, raw := range set {
-			f, err := e.finding(b, ref, raw)
-			if err != nil {
-				return nil, &EvalError{Object: ref, Err: err}
+		var err error
+		set.Until(func(t *ast.Term) bool {
+			var f Finding
+			if f, err = e.finding(b, ref, t.Value); err != nil {
+				return true
 			}
 			out = append(out, f)
+			return false
+		})
+		if err != nil {
+			return nil, &EvalError{Object: ref, Err: err}
 		}
 	}
 	e.exempt(ctx, input, ref, out)
@@ -360,7 +377,9 @@ func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input a
 	return out, nil
 }
 
-func (e *Engine) finding(b binding, ref ObjectRef, raw any) (Finding, error) {
+// finding reads one element of a package's deny or warn: a message, or an
+// object with msg and optionally id, severity and path.
+func (e *Engine) finding(b binding, ref ObjectRef, v ast.Value) (Finding, error) {
 	r := b.rule
 	f := Finding{
 		Rule:        r.ID,
@@ -374,34 +393,66 @@ func (e *Engine) finding(b binding, ref ObjectRef, raw any) (Finding, error) {
 	if a, ok := e.enforcement[r.ID]; ok {
 		f.Action = a
 	}
-	switch v := raw.(type) {
-	case string: // conftest style: deny contains msg if ...
-		f.Message = v
-	case map[string]any:
-		msg, ok := v["msg"].(string)
+	switch v := v.(type) {
+	case ast.String: // conftest style: deny contains msg if ...
+		f.Message = string(v)
+	case ast.Object:
+		msg, ok := stringAt(v, findingKeys.msg)
 		if !ok {
 			return f, fmt.Errorf("%s.%s returned a finding without a string msg", r.Package, b.action)
 		}
 		f.Message = msg
-		if id, ok := v["id"].(string); ok && id != r.ID {
+		if id, ok := stringAt(v, findingKeys.id); ok && id != r.ID {
 			return f, fmt.Errorf("%s.%s returned a finding with id %s, but the package METADATA says %s", r.Package, b.action, id, r.ID)
 		}
-		if s, ok := v["severity"].(string); ok && s != "" {
+		if s, ok := stringAt(v, findingKeys.severity); ok && s != "" {
 			f.Severity = s
 		}
-		switch p := v["path"].(type) {
-		case []any:
-			f.PathParts = p
-			f.Path = FormatPath(p)
-		case string:
-			f.Path = p
-			f.PathParts = ParsePath(p)
+		if t := v.Get(findingKeys.path); t != nil {
+			switch p := t.Value.(type) {
+			case *ast.Array:
+				parts := make([]any, p.Len())
+				for i := range parts {
+					switch x := p.Elem(i).Value.(type) {
+					case ast.String:
+						parts[i] = string(x)
+					case ast.Number:
+						parts[i] = json.Number(x)
+					default:
+						var err error
+						if parts[i], err = ast.JSON(x); err != nil {
+							return f, err
+						}
+					}
+				}
+				f.PathParts = parts
+				f.Path = FormatPath(parts)
+			case ast.String:
+				f.Path = string(p)
+				f.PathParts = ParsePath(f.Path)
+			}
 		}
 	default:
+		raw, _ := ast.JSON(v) // named by its Go type, as Rego results are
 		return f, fmt.Errorf("%s.%s returned %T, want an object with msg or a string", r.Package, b.action, raw)
 	}
 	f.Message = strings.TrimPrefix(f.Message, r.ID+": ")
 	return f, nil
+}
+
+// The keys of a finding object, made once.
+var findingKeys = struct{ msg, id, severity, path *ast.Term }{
+	ast.StringTerm("msg"), ast.StringTerm("id"), ast.StringTerm("severity"), ast.StringTerm("path"),
+}
+
+// stringAt is the string at key of o, if there is one.
+func stringAt(o ast.Object, key *ast.Term) (string, bool) {
+	if t := o.Get(key); t != nil {
+		if s, ok := t.Value.(ast.String); ok {
+			return string(s), true
+		}
+	}
+	return "", false
 }
 
 // SortFindings orders findings by rule, path and message, so output is stable.
