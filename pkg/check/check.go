@@ -234,23 +234,26 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 	return r, nil
 }
 
-// parallel runs fn(0..n-1) on up to workers goroutines.
+// parallel runs fn(0..n-1) on up to workers goroutines. Each takes the next
+// index from a shared counter: handing indices over a channel made the
+// workers wait on the goroutine that sent them, and the cores idle (about a
+// quarter of a check's evaluation time on 2 cores).
 func parallel(n, workers int, fn func(i int)) {
 	if workers > n {
 		workers = n
 	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	next := make(chan int)
 	for range workers {
 		wg.Go(func() {
-			for i := range next {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
 				fn(i)
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }
