@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -13,31 +14,38 @@ import (
 // Rule messages name the object they are about (a convention of the bundle),
 // so the object is not repeated; without a file the object leads the line.
 func Text(w io.Writer, r *Report) error {
-	var b strings.Builder
+	// Appended piece by piece rather than by fmt: a large check prints tens
+	// of thousands of lines.
+	var b []byte
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
-			loc := res.File
-			if line := lineOf(&res, &f); loc != "" && line > 0 {
-				loc = fmt.Sprintf("%s:%d", loc, line)
+			switch line := lineOf(&res, &f); {
+			case res.File == "":
+				b = append(b, res.Object.String()...)
+			case line > 0:
+				b = strconv.AppendInt(append(append(b, res.File...), ':'), int64(line), 10)
+			default:
+				b = append(b, res.File...)
 			}
-			if loc == "" {
-				loc = res.Object.String()
-			}
-			fmt.Fprintf(&b, "%s: %s %s (%s): %s", loc, f.Rule, f.Action, f.Severity, f.Message)
+			b = append(append(append(b, ": "...), f.Rule...), ' ')
+			b = append(append(append(b, f.Action...), " ("...), f.Severity...)
+			b = append(append(b, "): "...), f.Message...)
 			if f.Path != "" {
-				fmt.Fprintf(&b, " [%s]", f.Path)
+				b = append(append(append(b, " ["...), f.Path...), ']')
 			}
 			if x := f.Exemption; x != nil {
-				fmt.Fprintf(&b, " (%s)", exempted(x))
+				b = append(append(append(b, " ("...), exempted(x)...), ')')
 			}
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
 	}
+	var sb strings.Builder
 	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "error: %s\n", e.Error())
+		fmt.Fprintf(&sb, "error: %s\n", e.Error())
 	}
-	writeSummary(&b, r)
-	_, err := io.WriteString(w, b.String())
+	writeSummary(&sb, r)
+	b = append(b, sb.String()...)
+	_, err := w.Write(b)
 	return err
 }
 
