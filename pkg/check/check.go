@@ -165,10 +165,14 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 			d.prune(engine)
 		}
 	})
-	var docs []*manifest.Document
-	var results []report.Result
-	var values []ast.Value
-	var invalid []error
+	n := 0
+	for i := range in.out {
+		n += len(in.out[i].file.Docs)
+	}
+	docs := make([]*manifest.Document, 0, n)
+	results := make([]report.Result, 0, n)
+	values := make([]ast.Value, 0, n)
+	invalid := make([]error, 0, n)
 	var skipped []manifest.Error
 	for i := range in.out {
 		d := &in.out[i]
