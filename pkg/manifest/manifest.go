@@ -82,7 +82,7 @@ func (d *Document) LineOf(path []any) int {
 // lineIndex is what LineOf reads of an object's parse tree, so that the
 // tree need not be kept once the object is read: an entry per node, in the
 // tree's order, aliases resolved (a document reaches here only once convert
-// has bounded its aliases, or fromTree found none).
+// has bounded its aliases, or measure found none).
 type lineIndex []lineEntry
 
 type lineEntry struct {
