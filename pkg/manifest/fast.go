@@ -194,11 +194,29 @@ func (p *fastParser) node(n yaml.Node) *yaml.Node {
 }
 
 func blank(t string) bool {
-	s := strings.TrimLeft(t, " ")
+	s := trimSpaces(t)
 	return s == "" || s[0] == '#'
 }
 
-func indentOf(t string) int { return len(t) - len(strings.TrimLeft(t, " ")) }
+func indentOf(t string) int { return len(t) - len(trimSpaces(t)) }
+
+// trimSpaces and trimSpacesRight are strings.TrimLeft and TrimRight of " ",
+// without the cutset's machinery (they run on every line).
+func trimSpaces(s string) string {
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	return s[i:]
+}
+
+func trimSpacesRight(s string) string {
+	i := len(s)
+	for i > 0 && s[i-1] == ' ' {
+		i--
+	}
+	return s[:i]
+}
 
 // next moves to the next line with content and returns its indent, or -1
 // at the end of the document.
@@ -239,7 +257,7 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 		if rest != "-" && !strings.HasPrefix(rest, "- ") {
 			return seq, true // the parent mapping's next key, at the same indent
 		}
-		item := strings.TrimLeft(rest[1:], " ")
+		item := trimSpaces(rest[1:])
 		if item == "" || item[0] == '#' {
 			// "-" alone: the item is the block below, or null.
 			p.pos++
@@ -403,8 +421,8 @@ func splitKeyAt(text string) (key, value string, colon int, ok bool) {
 			return "", "", 0, false
 		}
 	}
-	key = strings.TrimRight(text[:i], " ")
-	value = strings.TrimLeft(text[i+1:], " ")
+	key = trimSpacesRight(text[:i])
+	value = trimSpaces(text[i+1:])
 	return key, value, i, key != ""
 }
 
@@ -472,7 +490,7 @@ func (p *fastParser) inlineValue(text string, line, col, indent int) (*yaml.Node
 
 // comment reports whether the rest of a line is empty or a comment.
 func comment(rest string) bool {
-	rest = strings.TrimLeft(rest, " ")
+	rest = trimSpaces(rest)
 	return rest == "" || (rest[0] == '#')
 }
 
@@ -501,7 +519,7 @@ func (p *fastParser) scalarNode(text string, line, col int) (*yaml.Node, bool) {
 	if i := strings.Index(s, " #"); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.TrimRight(s, " ")
+	s = trimSpacesRight(s)
 	if !plainOK(s) {
 		return nil, false
 	}
@@ -645,7 +663,7 @@ func (p *fastParser) flow(text string, line, col int) (*yaml.Node, string, bool)
 			}
 			i++
 		}
-		s := strings.TrimRight(text[start:i], " ")
+		s := trimSpacesRight(text[start:i])
 		if s == "" || !plainOK(s) || strings.ContainsAny(s[:1], "-?") || (key && len(s) > 512) {
 			return nil, false
 		}
@@ -719,7 +737,7 @@ func (p *fastParser) blockScalar(text string, line, col, indent int) (*yaml.Node
 	// own).
 	contentIndent := -1
 	for j := p.pos; j < len(p.lines); j++ {
-		if t := p.lines[j].text; strings.TrimLeft(t, " ") != "" {
+		if t := p.lines[j].text; trimSpaces(t) != "" {
 			contentIndent = indentOf(t)
 			break
 		}
@@ -731,7 +749,7 @@ func (p *fastParser) blockScalar(text string, line, col, indent int) (*yaml.Node
 	j := p.pos
 	for ; j < len(p.lines); j++ {
 		t := p.lines[j].text
-		if strings.TrimLeft(t, " ") == "" {
+		if trimSpaces(t) == "" {
 			if len(t) > contentIndent {
 				return nil, false
 			}
