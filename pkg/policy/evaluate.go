@@ -353,11 +353,22 @@ func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input a
 	if values == nil {
 		return nil, &EvalError{Object: ref, Err: fmt.Errorf("the decision query was undefined")}
 	}
-	var out []Finding
+	n := 0
 	for i, b := range kq.bindings {
 		set, ok := values[i].Value.(ast.Set)
 		if !ok {
 			return nil, &EvalError{Object: ref, Err: fmt.Errorf("%s.%s is not a set", b.rule.Package, b.action)}
+		}
+		n += set.Len()
+	}
+	if n == 0 {
+		return nil, nil // most objects pass most rules
+	}
+	out := make([]Finding, 0, n)
+	for i, b := range kq.bindings {
+		set := values[i].Value.(ast.Set)
+		if set.Len() == 0 {
+			continue
 		}
 		var err error
 		set.Until(func(t *ast.Term) bool {
