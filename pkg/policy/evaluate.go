@@ -54,10 +54,14 @@ func RefOf(obj map[string]any) ObjectRef {
 	return ref
 }
 
-// The keys RefOfValue reads, made once.
-var refKeys = struct{ apiVersion, kind, metadata, namespace, name, generateName *ast.Term }{
+// The keys RefOfValue, objectOf and annotationsOf read, made once.
+var refKeys = struct {
+	apiVersion, kind, metadata, namespace, name, generateName, annotations *ast.Term
+	request, object, operation, oldObject                                  *ast.Term
+}{
 	ast.StringTerm("apiVersion"), ast.StringTerm("kind"), ast.StringTerm("metadata"),
-	ast.StringTerm("namespace"), ast.StringTerm("name"), ast.StringTerm("generateName"),
+	ast.StringTerm("namespace"), ast.StringTerm("name"), ast.StringTerm("generateName"), ast.StringTerm("annotations"),
+	ast.StringTerm("request"), ast.StringTerm("object"), ast.StringTerm("operation"), ast.StringTerm("oldObject"),
 }
 
 // RefOfValue is RefOf for an object already in the OPA value the rules

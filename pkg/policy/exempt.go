@@ -163,27 +163,27 @@ func objectOf(input ast.Value) ast.Object {
 	if !ok {
 		return nil
 	}
-	if k := obj.Get(ast.InternedTerm("kind")); k != nil && k.Value.Compare(ast.String("AdmissionReview")) == 0 {
-		req, ok := get(obj, "request").(ast.Object)
+	if k := obj.Get(refKeys.kind); k != nil && k.Value.Compare(ast.String("AdmissionReview")) == 0 {
+		req, ok := get(obj, refKeys.request).(ast.Object)
 		if !ok {
 			return nil
 		}
-		if o, ok := get(req, "object").(ast.Object); ok {
-			if op, _ := get(req, "operation").(ast.String); op != ast.String(OpDelete) {
+		if o, ok := get(req, refKeys.object).(ast.Object); ok {
+			if op, _ := get(req, refKeys.operation).(ast.String); op != ast.String(OpDelete) {
 				return o
 			}
 		}
-		o, _ := get(req, "oldObject").(ast.Object)
+		o, _ := get(req, refKeys.oldObject).(ast.Object)
 		return o
 	}
 	return obj
 }
 
-func get(o ast.Object, key string) ast.Value {
+func get(o ast.Object, key *ast.Term) ast.Value {
 	if o == nil {
 		return nil
 	}
-	t := o.Get(ast.StringTerm(key))
+	t := o.Get(key)
 	if t == nil {
 		return nil
 	}
@@ -191,8 +191,8 @@ func get(o ast.Object, key string) ast.Value {
 }
 
 func annotationsOf(obj ast.Object) map[string]string {
-	md, _ := get(obj, "metadata").(ast.Object)
-	a, _ := get(md, "annotations").(ast.Object)
+	md, _ := get(obj, refKeys.metadata).(ast.Object)
+	a, _ := get(md, refKeys.annotations).(ast.Object)
 	return stringMap(a)
 }
 
