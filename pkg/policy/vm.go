@@ -437,6 +437,15 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 			}
 		case *constStmt:
 			l[st.target] = st.value
+		case *arrayStmt:
+			elems := make([]*ast.Term, len(st.values))
+			for i, op := range st.values {
+				if elems[i] = s.read(l, op); elems[i] == nil {
+					s.err = fmt.Errorf("array append of an undefined value")
+					return brReturn
+				}
+			}
+			l[st.target] = ast.NewTerm(ast.NewArray(elems...))
 		case *ir.ScanStmt:
 			if r := s.scan(l, st); r != brNone {
 				return r
@@ -855,6 +864,47 @@ type constStmt struct {
 	value  *ast.Term
 }
 
+// arrayStmt builds an array literal with an element that is not a constant
+// (the planner's MakeArrayStmt followed by one ArrayAppendStmt per element),
+// at once: appending made a new array for every element, and a copy of the
+// constant elements before the first that is not.
+type arrayStmt struct {
+	ir.Location
+	target ir.Local
+	values []ir.Operand
+}
+
+// arrayLiteral is the arrayStmt of the statements that start with mk, when
+// the next ones append each of its elements (as many as its capacity) and
+// one of them is not a constant; nil otherwise, and the constant ones are
+// folded as other constants are.
+func arrayLiteral(stmts []ir.Stmt, mk *ir.MakeArrayStmt, constant func(ir.Operand) *ast.Term) *arrayStmt {
+	n := int(mk.Capacity)
+	if n == 0 || len(stmts) <= n {
+		return nil
+	}
+	lit := &arrayStmt{Location: mk.Location, target: mk.Target, values: make([]ir.Operand, n)}
+	folded := true
+	for i := range n {
+		a, ok := stmts[1+i].(*ir.ArrayAppendStmt)
+		if !ok || a.Array != mk.Target {
+			return nil
+		}
+		if v, ok := a.Value.Value.(ir.Local); ok && v == mk.Target {
+			return nil // the array inside itself
+		}
+		lit.values[i] = a.Value
+		folded = folded && constant(a.Value) != nil
+	}
+	if folded {
+		return nil
+	}
+	for i := range n {
+		stmts[1+i].GetLocation().Text = nil
+	}
+	return lit
+}
+
 // foldBlocks folds the constants of a function's (or the plan's) blocks.
 func foldBlocks(p *program, blocks []*ir.Block) []*ir.Block {
 	out := make([]*ir.Block, len(blocks))
@@ -922,7 +972,8 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 		order = append(order, l)
 	}
 	start := func(l ir.Local, v ast.Value) { set(l, ast.NewTerm(v)) }
-	for _, st := range b.Stmts {
+	for i := 0; i < len(b.Stmts); i++ {
+		st := b.Stmts[i]
 		// The source text of each statement is for debug prints only; the
 		// file and row stay for errors.
 		st.GetLocation().Text = nil
@@ -931,6 +982,12 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 			start(s.Target, ast.NewObject())
 			continue
 		case *ir.MakeArrayStmt:
+			if lit := arrayLiteral(b.Stmts[i:], s, constant); lit != nil {
+				flush()
+				out = append(out, lit)
+				i += len(lit.values)
+				continue
+			}
 			start(s.Target, ast.NewArray())
 			continue
 		case *ir.MakeSetStmt:
