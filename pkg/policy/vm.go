@@ -446,6 +446,17 @@ func (s *vmState) exec(l []*ast.Term, stmts []ir.Stmt) int {
 				}
 			}
 			l[st.target] = ast.NewTerm(ast.NewArray(elems...))
+		case *objectStmt:
+			kvs := make([][2]*ast.Term, len(st.keys))
+			for i := range st.keys {
+				k, v := s.read(l, st.keys[i]), s.read(l, st.values[i])
+				if k == nil || v == nil {
+					s.err = fmt.Errorf("object insert of an undefined key or value")
+					return brReturn
+				}
+				kvs[i] = [2]*ast.Term{k, v}
+			}
+			l[st.target] = ast.NewTerm(ast.NewObject(kvs...))
 		case *ir.ScanStmt:
 			if r := s.scan(l, st); r != brNone {
 				return r
@@ -874,6 +885,41 @@ type arrayStmt struct {
 	values []ir.Operand
 }
 
+// objectStmt is arrayStmt for an object literal (MakeObjectStmt, then one
+// ObjectInsertStmt per key).
+type objectStmt struct {
+	ir.Location
+	target       ir.Local
+	keys, values []ir.Operand
+}
+
+// objectLiteral is the objectStmt of the statements that start with mk when
+// the next ones insert into it and one key or value is not a constant; nil
+// otherwise (and the constant ones are folded as other constants are).
+func objectLiteral(stmts []ir.Stmt, mk *ir.MakeObjectStmt, constant func(ir.Operand) *ast.Term) *objectStmt {
+	lit := &objectStmt{Location: mk.Location, target: mk.Target}
+	folded := true
+	self := func(op ir.Operand) bool { v, ok := op.Value.(ir.Local); return ok && v == mk.Target }
+	for _, st := range stmts[1:] {
+		ins, ok := st.(*ir.ObjectInsertStmt)
+		if !ok || ins.Object != mk.Target {
+			break
+		}
+		if self(ins.Key) || self(ins.Value) {
+			return nil // the object inside itself
+		}
+		lit.keys, lit.values = append(lit.keys, ins.Key), append(lit.values, ins.Value)
+		folded = folded && constant(ins.Key) != nil && constant(ins.Value) != nil
+	}
+	if len(lit.keys) == 0 || folded {
+		return nil
+	}
+	for i := range lit.keys {
+		stmts[1+i].GetLocation().Text = nil
+	}
+	return lit
+}
+
 // arrayLiteral is the arrayStmt of the statements that start with mk, when
 // the next ones append each of its elements (as many as its capacity) and
 // one of them is not a constant; nil otherwise, and the constant ones are
@@ -979,6 +1025,12 @@ func foldBlock(p *program, b *ir.Block) *ir.Block {
 		st.GetLocation().Text = nil
 		switch s := st.(type) {
 		case *ir.MakeObjectStmt:
+			if lit := objectLiteral(b.Stmts[i:], s, constant); lit != nil {
+				flush()
+				out = append(out, lit)
+				i += len(lit.keys)
+				continue
+			}
 			start(s.Target, ast.NewObject())
 			continue
 		case *ir.MakeArrayStmt:
