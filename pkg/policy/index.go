@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -180,8 +181,21 @@ func (e *Engine) indexValues(ctx context.Context) ([]any, error) {
 			if !ok {
 				return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
 			}
-			terms, err := p.prog.run(ctx, nil, dv, fns)
-			if err != nil {
+			// Each index on its own goroutine: the evaluations that wait
+			// for them wait less.
+			terms := make([]*ast.Term, len(fns))
+			errs := make([]error, len(fns))
+			var wg sync.WaitGroup
+			for i, fn := range fns {
+				wg.Go(func() {
+					var out []*ast.Term
+					if out, errs[i] = p.prog.run(ctx, nil, dv, []*vmFunc{fn}); errs[i] == nil {
+						terms[i] = out[0]
+					}
+				})
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
 				return nil, err
 			}
 			values := make([]any, len(terms))
