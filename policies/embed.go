@@ -7,7 +7,9 @@ package policies
 import "embed"
 
 // FS is the built-in bundle: the .manifest and every directory here (lib and
-// one per mesh: istio, linkerd, consul, gwapi), with every .rego file.
+// one per mesh: istio, linkerd, consul, gwapi), with every .rego file, and
+// bundle.snapshot when `make snapshot` has written it (the bundle compiled and
+// planned ahead of time, see pkg/policy/snapshot.go).
 //
 //go:embed .manifest *
 var FS embed.FS
