@@ -188,7 +188,9 @@ func (p *fastParser) node(n yaml.Node) *yaml.Node {
 		p.made += len(p.slab)
 	}
 	x := &p.slab[0]
+	content := x.Content[:0] // a reused node's children array, for its next children
 	*x = n
+	x.Content = content
 	p.slab = p.slab[1:]
 	return x
 }
