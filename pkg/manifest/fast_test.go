@@ -380,3 +380,30 @@ func TestPlainTag(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFileMatchesOS: readFile gives what os.ReadFile gives, errors
+// included: a file, an empty one, one whose size fstat does not know, a
+// directory and a path that does not exist.
+func TestReadFileMatchesOS(t *testing.T) {
+	dir := t.TempDir()
+	full, empty := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(full, bytes.Repeat([]byte("kind: ConfigMap\n"), 10000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{full, empty, "/proc/self/status", dir, filepath.Join(dir, "missing.yaml")} {
+		got, gotErr := readFile(name)
+		want, wantErr := os.ReadFile(name)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%s: error %v, os.ReadFile %v", name, gotErr, wantErr)
+		}
+		if name != "/proc/self/status" && !bytes.Equal(got, want) {
+			t.Fatalf("%s: %d bytes, os.ReadFile %d", name, len(got), len(want))
+		}
+		if name == "/proc/self/status" && wantErr == nil && len(got) == 0 {
+			t.Fatalf("%s: nothing read", name)
+		}
+	}
+}

@@ -242,7 +242,7 @@ func (o Options) ReadFile(name string, stdin io.Reader) File {
 		}
 		data, err = io.ReadAll(stdin)
 	} else {
-		data, err = os.ReadFile(name)
+		data, err = readFile(name)
 	}
 	if err != nil {
 		return File{Errors: []Error{{File: name, Message: describe(err)}}}
