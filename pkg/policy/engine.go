@@ -129,6 +129,19 @@ func (e *Engine) compiled() (*ast.Compiler, error) {
 	return e.compiler, e.compileErr
 }
 
+// withCompiler runs f with the compiled bundle, holding compileMu: what
+// prepares a query or plans on the shared compiler (rego.New sets its
+// evaluation mode) goes through here.
+func (e *Engine) withCompiler(f func(c *ast.Compiler) error) error {
+	c, err := e.compiled()
+	if err != nil {
+		return err
+	}
+	e.compileMu.Lock()
+	defer e.compileMu.Unlock()
+	return f(c)
+}
+
 // decisionPlan is the one plan of every decision of the bundle (vm.go),
 // made the first time an object is judged.
 type decisionPlan struct {
@@ -197,14 +210,10 @@ func (kq *kindQuery) program(ctx context.Context) (*program, []*vmFunc) {
 func (e *Engine) planned(ctx context.Context) *decisionPlan {
 	p := &e.plan
 	p.once.Do(func() {
-		c, err := e.compiled()
-		if err != nil {
-			p.err = err
-			return
-		}
-		e.compileMu.Lock()
-		defer e.compileMu.Unlock()
-		p.policy, p.prog, p.fns, p.err = planDecisions(context.WithoutCancel(ctx), c, p.refs)
+		p.err = e.withCompiler(func(c *ast.Compiler) (err error) {
+			p.policy, p.prog, p.fns, err = planDecisions(context.WithoutCancel(ctx), c, p.refs)
+			return err
+		})
 	})
 	return p
 }
@@ -222,15 +231,11 @@ func (e *Engine) Prepare(ctx context.Context) {
 func (kq *kindQuery) topdownQuery(ctx context.Context) (rego.PreparedEvalQuery, error) {
 	kq.tdOnce.Do(func() {
 		e := kq.engine
-		c, err := e.compiled()
-		if err != nil {
-			kq.tdErr = err
-			return
-		}
-		e.compileMu.Lock()
-		defer e.compileMu.Unlock()
-		kq.td, kq.tdErr = rego.New(rego.Query(kq.src), rego.Compiler(c), rego.Store(e.store)).
-			PrepareForEval(context.WithoutCancel(ctx))
+		kq.tdErr = e.withCompiler(func(c *ast.Compiler) (err error) {
+			kq.td, err = rego.New(rego.Query(kq.src), rego.Compiler(c), rego.Store(e.store)).
+				PrepareForEval(context.WithoutCancel(ctx))
+			return err
+		})
 	})
 	return kq.td, kq.tdErr
 }

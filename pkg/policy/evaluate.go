@@ -319,21 +319,11 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) ([]
 		}
 		return values, nil
 	}
-	// A read transaction, as topdown holds one: writes to the inventory wait
-	// until the evaluation is done with the data it read.
-	txn, err := e.store.NewTransaction(ctx)
+	dv, done, err := e.readData(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer e.store.Abort(ctx, txn)
-	data, err := e.store.Read(ctx, txn, storage.RootPath)
-	if err != nil {
-		return nil, err
-	}
-	dv, ok := data.(ast.Value)
-	if !ok {
-		return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
-	}
+	defer done()
 	values, err := prog.run(ctx, input, dv, fns)
 	if err != nil {
 		return nil, err
@@ -344,6 +334,28 @@ func (e *Engine) decide(ctx context.Context, kq *kindQuery, input ast.Value) ([]
 		}
 	}
 	return values, nil
+}
+
+// readData is the whole data document as the plan reads it, in a read
+// transaction, as topdown holds one: writes to the inventory wait until the
+// evaluation is done with the data it read. done ends the transaction.
+func (e *Engine) readData(ctx context.Context) (data ast.Value, done func(), err error) {
+	txn, err := e.store.NewTransaction(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func() { e.store.Abort(ctx, txn) }
+	v, err := e.store.Read(ctx, txn, storage.RootPath)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	dv, ok := v.(ast.Value)
+	if !ok {
+		done()
+		return nil, nil, fmt.Errorf("the policy store returned %T, not an OPA value", v)
+	}
+	return dv, done, nil
 }
 
 func (e *Engine) eval(ctx context.Context, kq *kindQuery, ref ObjectRef, input ast.Value) ([]Finding, error) {

@@ -92,23 +92,18 @@ func (e *Engine) prepareGenerators(ctx context.Context) error {
 		if len(e.generators) == 0 {
 			return
 		}
-		c, err := e.compiled()
-		if err != nil {
-			e.genErr = err
-			return
-		}
 		var body []string
 		for i, g := range e.generators {
 			body = append(body, fmt.Sprintf("g%d := %s.%s", i, g.Package, generatorDecision))
 		}
-		e.compileMu.Lock()
-		defer e.compileMu.Unlock()
-		pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
-		if err != nil {
-			e.genErr = fmt.Errorf("preparing the generators: %w", err)
-			return
-		}
-		e.generateQuery = &pq
+		e.genErr = e.withCompiler(func(c *ast.Compiler) error {
+			pq, err := rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
+			if err != nil {
+				return fmt.Errorf("preparing the generators: %w", err)
+			}
+			e.generateQuery = &pq
+			return nil
+		})
 	})
 	return e.genErr
 }

@@ -78,21 +78,17 @@ func indexPaths(c *ast.Compiler) ([]ast.Ref, error) {
 func (e *Engine) topdownIndexes(ctx context.Context) (rego.PreparedEvalQuery, error) {
 	x := &e.index
 	x.once.Do(func() {
-		c, err := e.compiled()
-		if err != nil {
-			x.err = err
-			return
-		}
 		body := make([]string, len(x.paths))
 		for i, r := range x.paths {
 			body[i] = fmt.Sprintf("i%d := %s", i, r)
 		}
-		e.compileMu.Lock()
-		defer e.compileMu.Unlock()
-		x.query, err = rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
-		if err != nil {
-			x.err = fmt.Errorf("preparing the index query: %w", err)
-		}
+		x.err = e.withCompiler(func(c *ast.Compiler) (err error) {
+			x.query, err = rego.New(rego.Query(strings.Join(body, "; ")), rego.Compiler(c), rego.Store(e.store)).PrepareForEval(context.WithoutCancel(ctx))
+			if err != nil {
+				return fmt.Errorf("preparing the index query: %w", err)
+			}
+			return nil
+		})
 	})
 	return x.query, x.err
 }
@@ -168,19 +164,11 @@ func (e *Engine) indexValues(ctx context.Context) ([]any, error) {
 			for i, r := range e.index.paths {
 				fns[i] = p.fns[r.String()]
 			}
-			txn, err := e.store.NewTransaction(ctx)
+			dv, done, err := e.readData(ctx)
 			if err != nil {
 				return nil, err
 			}
-			defer e.store.Abort(ctx, txn)
-			data, err := e.store.Read(ctx, txn, storage.RootPath)
-			if err != nil {
-				return nil, err
-			}
-			dv, ok := data.(ast.Value)
-			if !ok {
-				return nil, fmt.Errorf("the policy store returned %T, not an OPA value", data)
-			}
+			defer done()
 			// Each index on its own goroutine: the evaluations that wait
 			// for them wait less.
 			terms := make([]*ast.Term, len(fns))
