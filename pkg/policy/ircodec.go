@@ -217,26 +217,9 @@ func (d *irDecoder) value(v reflect.Value) error {
 		if !t.AssignableTo(v.Type()) {
 			return fmt.Errorf("the snapshot's plan puts a %s where a %s belongs", t, v.Type())
 		}
-		var x reflect.Value
-		if t.Kind() == reflect.Pointer {
-			c, err := d.byte()
-			if err != nil {
-				return err
-			}
-			if c == 0 {
-				v.Set(reflect.Zero(t))
-				return nil
-			}
-			x = reflect.New(t.Elem())
-			err = d.value(x.Elem())
-			if err != nil {
-				return err
-			}
-		} else {
-			x = reflect.New(t).Elem()
-			if err := d.value(x); err != nil {
-				return err
-			}
+		x := reflect.New(t).Elem() // a pointer type reads its presence byte
+		if err := d.value(x); err != nil {
+			return err
 		}
 		v.Set(x)
 	case reflect.Struct:
