@@ -92,16 +92,11 @@ func checkFast(t *testing.T, name string, data []byte) bool {
 // TestFastParseMatchesYAMLv3 runs every file of the corpus, the fixtures and
 // the examples through both readers; most must take the fast path.
 func TestFastParseMatchesYAMLv3(t *testing.T) {
-	root := testutil.RepoRoot(t)
-	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples"), filepath.Join(root, "charts")})
+	files, data := readAll(t, append(testDirs(t), filepath.Join(testutil.RepoRoot(t), "charts"))...)
 	taken := 0
 	var slow []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if checkFast(t, f, data) {
+	for i, f := range files {
+		if checkFast(t, f, data[i]) {
 			taken++
 		} else {
 			slow = append(slow, f)
@@ -155,22 +150,33 @@ func FuzzFastParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, "fuzz", data) })
 }
 
+// readAll reads every file under dirs (as Expand finds them) into memory.
+func readAll(tb testing.TB, dirs ...string) (files []string, data [][]byte) {
+	tb.Helper()
+	files, _ = Expand(dirs)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data = append(data, b)
+	}
+	return files, data
+}
+
+// testDirs are the corpus, the rule fixtures and the examples.
+func testDirs(tb testing.TB) []string {
+	root := testutil.RepoRoot(tb)
+	return []string{testutil.Corpus(tb), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")}
+}
+
 // TestValuesMatchMaps: parsing with Options.Values gives the same objects,
 // errors and skipped documents as parsing with maps, each object's Value is
 // ast.InterfaceToValue of its map and its lines are the same, for every
 // file of the corpus, the fixtures and the examples, and for the cases the
 // tree leaves to the map. Most objects get no map at all.
 func TestValuesMatchMaps(t *testing.T) {
-	root := testutil.RepoRoot(t)
-	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
-	var data [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = append(data, b)
-	}
+	files, data := readAll(t, testDirs(t)...)
 	data = append(data, []byte("apiVersion: v1\nkind: ConfigMap\ndata:\n  1: a\n  \"1\": b\n"),
 		[]byte("apiVersion: v1\nkind: ConfigMap\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: 2.5\n  z: 0x10\n  n: ~\n"),
 		[]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- 3\n"),
@@ -255,15 +261,7 @@ func TestFastParseManyKeys(t *testing.T) {
 // BenchmarkParseCorpus reads every file of the corpus from memory: the
 // reading step of `check` (docs/performance.md).
 func BenchmarkParseCorpus(b *testing.B) {
-	files, _ := Expand([]string{testutil.Corpus(b)})
-	var data [][]byte
-	for _, f := range files {
-		d, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data = append(data, d)
-	}
+	_, data := readAll(b, testutil.Corpus(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, d := range data {
@@ -307,15 +305,10 @@ func treeLineOf(n *yaml.Node, path []any) int {
 // one step past it, and a few that are not there), the line a walk of the
 // yaml.v3 tree gives.
 func TestLineIndexMatchesTree(t *testing.T) {
-	root := testutil.RepoRoot(t)
-	files, _ := Expand([]string{testutil.Corpus(t), filepath.Join(root, "test", "policies"), filepath.Join(root, "examples")})
-	files = append(files, filepath.Join(root, "pkg", "manifest", "testdata", "anchors.yaml"))
+	files, all := readAll(t, append(testDirs(t), filepath.Join("testdata", "anchors.yaml"))...)
 	paths := 0
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for k, name := range files {
+		data := all[k]
 		trees, _ := v3Roots(data)
 		for _, values := range []bool{false, true} {
 			for _, d := range (Options{Values: values}).Parse(name, data).Docs {
