@@ -118,8 +118,9 @@ func (in *Input) Stop() {
 
 // prune makes the results of a file's objects, and their OPA values for
 // the objects a rule covers or the inventory keeps, and drops what
-// evaluation will not need: every map (the value holds it), the tree of an
-// object no rule covers (the tree is kept only for the lines of findings).
+// evaluation will not need: every map (the value holds it), and all of an
+// object no rule covers but its result (the line index is kept only for
+// the lines of findings).
 func (d *decoded) prune(engine *policy.Engine) {
 	docs := d.file.Docs
 	d.results = make([]report.Result, len(docs))
@@ -201,8 +202,7 @@ func (in *Input) Run(ctx context.Context, engine *policy.Engine) (*report.Report
 		}
 		doc := docs[i]
 		if !engine.Covers(results[i].Object.GroupKind()) {
-			*doc = manifest.Document{}
-			return
+			return // prune left nothing of it
 		}
 		if err := invalid[i]; err != nil {
 			evalErrs[i] = fmt.Errorf("%s:%d: converting the object: %w", doc.File, doc.Line, err)

@@ -217,9 +217,10 @@ type File struct {
 // Options change what ReadFile and Parse keep of each object.
 type Options struct {
 	// Values leaves Document.Object nil for every object whose parse tree
-	// says all of it (no aliases, no merge keys, not a `kind: List`):
-	// Value and LineOf read the tree, and no map is built. The other
-	// objects still get their map. check judges OPA values and uses it.
+	// says all of it (no aliases, no merge keys, not a `kind: List`): its
+	// OPA value (Value) is made from the tree as it is read, and no map is
+	// built. The other objects still get their map. check judges OPA values
+	// and uses it.
 	Values bool
 }
 
