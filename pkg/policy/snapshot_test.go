@@ -3,6 +3,7 @@ package policy_test
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/meshguard/meshguard/internal/testutil"
 	"github.com/meshguard/meshguard/pkg/inventory"
 	"github.com/meshguard/meshguard/pkg/policy"
+	"github.com/meshguard/meshguard/policies"
 )
 
 // TestSnapshotEngineMatchesCompiled: an engine loaded from the bundle's
@@ -126,5 +128,24 @@ func TestSnapshotOfOtherFilesIsNotUsed(t *testing.T) {
 	}
 	if _, err := policy.NewFromSnapshot(t.Context(), snap.Bytes(), policy.Options{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmbeddedSnapshotIsCurrent: the snapshot in this build, when New uses
+// it, is what WriteSnapshot makes now. Its digest covers the Rego, not the
+// engine's code: a snapshot made by older code from the same Rego fails
+// here rather than serving stale metadata (make snapshot remakes it, and
+// make build and make test do).
+func TestEmbeddedSnapshotIsCurrent(t *testing.T) {
+	embedded, err := fs.ReadFile(policies.FS, policy.SnapshotFile)
+	if err != nil || !policy.ReadSnapshot(policies.FS) {
+		t.Skip("this build embeds no snapshot of its Rego (make snapshot writes one)")
+	}
+	var now bytes.Buffer
+	if err := policy.WriteSnapshot(t.Context(), &now); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(embedded, now.Bytes()) {
+		t.Fatalf("the embedded %s (%d bytes) is not what this code makes (%d bytes): run make snapshot", policy.SnapshotFile, len(embedded), now.Len())
 	}
 }
